@@ -1,0 +1,944 @@
+"""One function per user action; each runs in one transaction (its unit of work).
+
+Every function takes the unit of work last and commits it itself: workflow state, task
+rows, timers, outbox messages and audit events are written together or not at all.
+Results are plain dataclasses, never ORM objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.security import generate_password_hash
+
+from engine import audit, clock
+from engine.db import UnitOfWork
+from engine.errors import (
+    ConcurrentUpdate,
+    DeploymentError,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    ProcessError,
+    TaskAlreadyClaimed,
+    TaskAlreadyCompleted,
+)
+from engine.forms import FormValidationError, parse_form_definition, validate_submission
+from engine.models import (
+    AuditEvent,
+    HumanTask,
+    Instance,
+    OutboxMessage,
+    ProcessVersion,
+    ReferenceCounter,
+    Role,
+    Timer,
+    User,
+    UserRole,
+)
+from engine.script_helpers import build_helpers
+from engine.validation import FORMS_PREFIX, check_deployment
+from engine.workflow import (
+    EngineEvent,
+    NoWaitingReceiver,
+    RunningWorkflow,
+    ScriptError,
+    TaskNotReady,
+    library_for,
+    to_json_safe,
+)
+
+SYSTEM_ACTOR = "system"
+SUMMARY_KEYS = (
+    "customer_name",
+    "customer_email",
+    "category",
+    "product",
+    "priority",
+    "kind",
+    "channel",
+    "subject",
+)
+
+BUILTIN_ROLES = {
+    "agent": ("Agent", ["Accueil", "Conseiller"]),
+    "supervisor": ("Superviseur", ["Superviseur", "Accueil", "Conseiller"]),
+    "quality": ("Qualité", ["Qualité"]),
+    "process_owner": ("Propriétaire de processus", []),
+    "auditor": ("Auditeur", []),
+    "admin": ("Administrateur", []),
+}
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionView:
+    number: int
+    content_hash: str
+    process_ids: list[str]
+    deployed_by: str
+    deployed_at: datetime
+    created: bool
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    reference: str
+    process_id: str
+    version: int
+    status: str
+    stage: str | None
+    summary: dict
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: str
+    reference: str
+    process_id: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+    form: str | None
+    created_at: datetime
+    due_at: datetime | None
+    assignee: str | None
+    stage: str | None
+    summary: dict
+
+
+@dataclass(frozen=True)
+class EventView:
+    seq: int
+    at: datetime
+    actor: str
+    kind: str
+    process_id: str | None
+    element_id: str | None
+    element_name: str | None
+    data: dict
+
+
+@dataclass(frozen=True)
+class TimerView:
+    reference: str
+    bpmn_id: str
+    name: str
+    due_at: datetime
+    state: str
+    fired_at: datetime | None
+
+
+# --- deployment ------------------------------------------------------------------------------
+
+
+def content_hash(files: Mapping[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name].encode()).digest())
+    return digest.hexdigest()
+
+
+def deploy_version(files: Mapping[str, str], actor: str, uow: UnitOfWork) -> VersionView:
+    """Validate and store a set of process files; nothing new when the content is unchanged."""
+    digest = content_hash(files)
+    with uow:
+        existing = uow.session.scalar(
+            select(ProcessVersion).where(ProcessVersion.content_hash == digest)
+        )
+        if existing is not None:
+            return _version_view(existing, created=False)
+        parsed, problems = check_deployment(files)
+        if problems:
+            raise DeploymentError(f"{len(problems)} problem(s) in the process files", problems)
+        number = (uow.session.scalar(select(func.max(ProcessVersion.number))) or 0) + 1
+        version = ProcessVersion(
+            number=number,
+            content_hash=digest,
+            files=dict(files),
+            specs=parsed.specs,
+            process_ids=parsed.process_ids,
+            flows=parsed.flows,
+            deployed_by=actor,
+            deployed_at=clock.now(),
+        )
+        uow.session.add(version)
+        audit.append(
+            uow.session,
+            None,
+            "process_deployed",
+            actor,
+            data={
+                "version": number,
+                "content_hash": digest,
+                "files": sorted(files),
+                "processes": parsed.process_ids,
+            },
+        )
+        _commit(uow)
+        return _version_view(version, created=True)
+
+
+def list_versions(uow: UnitOfWork) -> list[VersionView]:
+    with uow:
+        rows = uow.session.scalars(select(ProcessVersion).order_by(ProcessVersion.number))
+        return [_version_view(v, created=False) for v in rows]
+
+
+def _version_view(version: ProcessVersion, created: bool) -> VersionView:
+    return VersionView(
+        version.number,
+        version.content_hash,
+        list(version.process_ids),
+        version.deployed_by,
+        version.deployed_at,
+        created,
+    )
+
+
+def _latest_version_with(session: Session, process_id: str) -> ProcessVersion:
+    for version in session.scalars(select(ProcessVersion).order_by(ProcessVersion.number.desc())):
+        if process_id in version.process_ids:
+            return version
+    known = sorted({p for v in session.scalars(select(ProcessVersion)) for p in v.process_ids})
+    hint = f"; deployed processes: {', '.join(known)}" if known else "; run 'doleance deploy' first"
+    raise NotFound(f"no deployed process '{process_id}'{hint}")
+
+
+def _library(version: ProcessVersion):
+    return library_for(version.content_hash, version.specs, version.flows)
+
+
+# --- instances ---------------------------------------------------------------------------------
+
+
+def start_instance(
+    process_id: str, data: Mapping[str, Any], actor: str, uow: UnitOfWork
+) -> InstanceView:
+    """Start a new instance (a complaint) of the newest deployed version of ``process_id``."""
+    data = _checked_free_data(data)
+    with uow:
+        session = uow.session
+        version = _latest_version_with(session, process_id)
+        now = clock.now()
+        reference = _next_reference(session, uow.settings.reference_prefix(process_id), now.year)
+        instance = Instance(
+            reference=reference,
+            process_id=process_id,
+            version_id=version.id,
+            status="running",
+            summary={},
+            state=b"",
+            created_at=now,
+            updated_at=now,
+            created_by=actor,
+        )
+        instance.process_version = version
+        session.add(instance)
+        session.flush()
+        seeded = {**data, "reference": reference, "started_at": now.isoformat()}
+        audit.append(
+            session,
+            instance,
+            "instance_started",
+            actor,
+            process_id=process_id,
+            data={"version": version.number, "data": to_json_safe(data)},
+        )
+        running = _guard(
+            lambda: RunningWorkflow.start(_library(version), process_id, seeded, _helpers()),
+            instance,
+            actor,
+            uow,
+        )
+        events = _guard(running.run, instance, actor, uow)
+        _save(session, instance, running, events, actor)
+        _commit(uow)
+        return _instance_view(instance)
+
+
+def get_instance(reference: str, uow: UnitOfWork) -> InstanceView:
+    with uow:
+        return _instance_view(_instance(uow.session, reference))
+
+
+def list_instances(
+    uow: UnitOfWork, status: str | None = None, limit: int = 100
+) -> list[InstanceView]:
+    with uow:
+        query = select(Instance).order_by(Instance.id.desc()).limit(limit)
+        if status:
+            query = query.where(Instance.status == status)
+        return [_instance_view(i) for i in uow.session.scalars(query)]
+
+
+def instance_history(reference: str, uow: UnitOfWork) -> list[EventView]:
+    with uow:
+        _instance(uow.session, reference)
+        rows = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.chain == reference).order_by(AuditEvent.seq)
+        )
+        return [
+            EventView(
+                e.seq, e.at, e.actor, e.kind, e.process_id, e.element_id, e.element_name, e.data
+            )
+            for e in rows
+        ]
+
+
+def instance_timers(reference: str, uow: UnitOfWork) -> list[TimerView]:
+    with uow:
+        instance = _instance(uow.session, reference)
+        rows = uow.session.scalars(
+            select(Timer).where(Timer.instance_id == instance.id).order_by(Timer.due_at)
+        )
+        return [
+            TimerView(reference, t.bpmn_id, t.name, t.due_at, t.state, t.fired_at) for t in rows
+        ]
+
+
+def _instance(session: Session, reference: str, for_update: bool = False) -> Instance:
+    query = select(Instance).where(Instance.reference == reference)
+    if for_update:
+        query = query.with_for_update(of=Instance)
+    instance = session.scalar(query)
+    if instance is None:
+        raise NotFound(f"no complaint with reference '{reference}'")
+    return instance
+
+
+def _instance_view(instance: Instance) -> InstanceView:
+    return InstanceView(
+        instance.reference,
+        instance.process_id,
+        instance.process_version.number,
+        instance.status,
+        instance.stage,
+        dict(instance.summary or {}),
+        instance.created_at,
+        instance.updated_at,
+    )
+
+
+def _next_reference(session: Session, prefix: str, year: int) -> str:
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(ReferenceCounter)
+        .values(prefix=prefix, year=year, last=1)
+        .on_conflict_do_update(
+            index_elements=["prefix", "year"], set_={"last": ReferenceCounter.last + 1}
+        )
+        .returning(ReferenceCounter.last)
+    )
+    number = session.execute(statement).scalar_one()
+    return f"{prefix}-{year}-{number:06d}"
+
+
+# --- tasks -------------------------------------------------------------------------------------
+
+
+def list_tasks(
+    uow: UnitOfWork,
+    role: str | None = None,
+    user: str | None = None,
+    reference: str | None = None,
+    limit: int = 200,
+) -> list[TaskView]:
+    """Ready tasks, due first: for a role's lanes, a user (roles + assignments), or a complaint."""
+    with uow:
+        session = uow.session
+        query = (
+            select(HumanTask, Instance.reference, Instance.stage, Instance.summary)
+            .join(Instance, HumanTask.instance_id == Instance.id)
+            .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+            .limit(limit)
+        )
+        if role is not None:
+            query = query.where(_lane_filter(_role(session, role).lanes))
+        if user is not None:
+            account = _user(session, user)
+            lanes = _lanes_of(session, account)
+            query = query.where(
+                or_(HumanTask.assignee == user, _lane_filter(lanes) & HumanTask.assignee.is_(None))
+            )
+        if reference is not None:
+            query = query.where(Instance.reference == reference)
+        return [
+            _task_view(task, ref, stage, summary)
+            for task, ref, stage, summary in session.execute(query)
+        ]
+
+
+def get_task(task_id: str, uow: UnitOfWork) -> TaskView:
+    with uow:
+        task, instance = _task_and_instance(uow.session, task_id)
+        return _task_view(task, instance.reference, instance.stage, instance.summary)
+
+
+def claim_task(task_id: str, actor: str, uow: UnitOfWork) -> TaskView:
+    """Take a task for yourself; a conditional update, so two agents cannot both get it."""
+    with uow:
+        session = uow.session
+        task, instance = _task_and_instance(session, task_id)
+        _require_lane(session, actor, task)
+        now = clock.now()
+        claimed = session.execute(
+            update(HumanTask)
+            .where(HumanTask.id == task_id, HumanTask.assignee.is_(None))
+            .values(assignee=actor, claimed_at=now)
+        ).rowcount
+        if not claimed:
+            session.refresh(task)
+            if task.assignee == actor:
+                return _task_view(task, instance.reference, instance.stage, instance.summary)
+            raise TaskAlreadyClaimed(f"task '{task.name}' is already claimed by {task.assignee}")
+        audit.append(
+            session,
+            instance,
+            "task_claimed",
+            actor,
+            process_id=task.process_id,
+            element_id=task.bpmn_id,
+            element_name=task.name,
+        )
+        instance.updated_at = now
+        _commit(uow)
+        session.refresh(task)
+        return _task_view(task, instance.reference, instance.stage, instance.summary)
+
+
+def release_task(task_id: str, actor: str, uow: UnitOfWork) -> TaskView:
+    with uow:
+        session = uow.session
+        task, instance = _task_and_instance(session, task_id)
+        if task.assignee != actor and not _is_supervisor(session, actor):
+            raise NotAllowed(
+                f"task '{task.name}' is assigned to {task.assignee or 'nobody'}; "
+                "only that person or a supervisor can release it"
+            )
+        task.assignee, task.claimed_at = None, None
+        audit.append(
+            session,
+            instance,
+            "task_released",
+            actor,
+            process_id=task.process_id,
+            element_id=task.bpmn_id,
+            element_name=task.name,
+        )
+        instance.updated_at = clock.now()
+        _commit(uow)
+        return _task_view(task, instance.reference, instance.stage, instance.summary)
+
+
+def reassign_task(task_id: str, assignee: str, actor: str, uow: UnitOfWork) -> TaskView:
+    with uow:
+        session = uow.session
+        task, instance = _task_and_instance(session, task_id)
+        if not _is_supervisor(session, actor):
+            raise NotAllowed("only a supervisor can reassign a task")
+        _require_lane(session, assignee, task)
+        previous = task.assignee
+        task.assignee, task.claimed_at = assignee, clock.now()
+        audit.append(
+            session,
+            instance,
+            "task_reassigned",
+            actor,
+            process_id=task.process_id,
+            element_id=task.bpmn_id,
+            element_name=task.name,
+            data={"from": previous, "to": assignee},
+        )
+        instance.updated_at = clock.now()
+        _commit(uow)
+        return _task_view(task, instance.reference, instance.stage, instance.summary)
+
+
+def task_form_context(task_id: str, uow: UnitOfWork) -> dict:
+    """What a task page needs: the task, its form definition and the data it starts from."""
+    with uow:
+        task, instance = _task_and_instance(uow.session, task_id)
+        running = RunningWorkflow.restore(
+            _library(instance.process_version), instance.process_id, instance.state, _helpers()
+        )
+        form = _form_definition(instance.process_version, task.form) if task.form else None
+        return {
+            "task": _task_view(task, instance.reference, instance.stage, instance.summary),
+            "form": form,
+            "data": to_json_safe(running.task_data(task_id)),
+        }
+
+
+def complete_task(
+    task_id: str, data: Mapping[str, Any], actor: str, uow: UnitOfWork
+) -> InstanceView:
+    """Submit a task's form and move the complaint forward until it waits again."""
+    with uow:
+        session = uow.session
+        task, instance = _task_and_instance(session, task_id, for_update=True)
+        _require_lane(session, actor, task)
+        if task.assignee not in (None, actor):
+            raise NotAllowed(
+                f"task '{task.name}' is assigned to {task.assignee}; "
+                "ask a supervisor to reassign it"
+            )
+        version = instance.process_version
+        if task.form:
+            cleaned = _validated_form_data(version, task.form, data)
+        else:
+            cleaned = _checked_free_data(data)
+        running = _guard(
+            lambda: RunningWorkflow.restore(
+                _library(version), instance.process_id, instance.state, _helpers()
+            ),
+            instance,
+            actor,
+            uow,
+        )
+        try:
+            events = _guard(lambda: running.complete_task(task_id, cleaned), instance, actor, uow)
+        except TaskNotReady as exc:
+            raise (TaskAlreadyCompleted if exc.completed else NotAllowed)(str(exc)) from exc
+        for event in events:
+            if event.kind == "task_completed" and event.task_id == task_id:
+                event.data["submitted"] = to_json_safe(cleaned)
+        _save(session, instance, running, events, actor)
+        _commit(uow)
+        return _instance_view(instance)
+
+
+def _task_and_instance(session: Session, task_id: str, for_update: bool = False):
+    task = session.get(HumanTask, str(task_id))
+    if task is None:
+        raise TaskAlreadyCompleted(
+            f"task {task_id} is no longer waiting: it was completed or cancelled "
+            "(reload the complaint to see what happened)"
+        )
+    instance = session.get(Instance, task.instance_id, with_for_update=for_update or None)
+    return task, instance
+
+
+def _task_view(task: HumanTask, reference: str, stage: str | None, summary) -> TaskView:
+    return TaskView(
+        task.id,
+        reference,
+        task.process_id,
+        task.bpmn_id,
+        task.name,
+        task.lane,
+        task.form,
+        task.created_at,
+        task.due_at,
+        task.assignee,
+        stage,
+        dict(summary or {}),
+    )
+
+
+def _validated_form_data(version: ProcessVersion, form_name: str, data: Mapping[str, Any]) -> dict:
+    definition = _form_definition(version, form_name)
+    try:
+        return validate_submission(definition, data)
+    except FormValidationError as exc:
+        fields = ", ".join(sorted(exc.errors))
+        raise InvalidInput(f"the form '{form_name}' has errors in: {fields}", exc.errors) from exc
+
+
+_FORM_CACHE: dict[tuple[str, str], Any] = {}
+
+
+def _form_definition(version: ProcessVersion, form_name: str):
+    key = (version.content_hash, form_name)
+    if key not in _FORM_CACHE:
+        text = version.files.get(FORMS_PREFIX + form_name)
+        if text is None:
+            raise NotFound(f"form '{form_name}' is not part of version {version.number}")
+        _FORM_CACHE[key] = parse_form_definition(text, form_name)
+    return _FORM_CACHE[key]
+
+
+def _checked_free_data(data: Mapping[str, Any]) -> dict:
+    if not isinstance(data, Mapping):
+        raise InvalidInput("task data must be an object of named values")
+    errors = {}
+    for key in data:
+        if not isinstance(key, str) or not key.isidentifier():
+            errors[str(key)] = ["names must be letters, digits and underscores"]
+        elif key.startswith("_") or key == "typename":
+            errors[key] = ["this name is reserved"]
+    if errors:
+        raise InvalidInput("some data names are not allowed", errors)
+    return dict(data)
+
+
+# --- messages and timers --------------------------------------------------------------------------
+
+
+def deliver_message(
+    reference: str, message_name: str, payload: Mapping[str, Any], actor: str, uow: UnitOfWork
+) -> InstanceView:
+    """Hand an incoming message (for example the customer's reply) to the waiting complaint."""
+    payload = _checked_free_data(payload)
+    with uow:
+        session = uow.session
+        instance = _instance(session, reference, for_update=True)
+        version = instance.process_version
+        running = _guard(
+            lambda: RunningWorkflow.restore(
+                _library(version), instance.process_id, instance.state, _helpers()
+            ),
+            instance,
+            actor,
+            uow,
+        )
+        try:
+            events = _guard(
+                lambda: running.deliver_message(message_name, payload), instance, actor, uow
+            )
+        except NoWaitingReceiver as exc:
+            raise NotAllowed(f"complaint {reference}: {exc}") from exc
+        _save(session, instance, running, events, actor)
+        _commit(uow)
+        return _instance_view(instance)
+
+
+def fire_due_timers(reference: str, uow: UnitOfWork, actor: str = "scheduler") -> list[TimerView]:
+    """Fire every timer of the instance that is due now; returns the timers that fired."""
+    with uow:
+        session = uow.session
+        instance = _instance(session, reference, for_update=True)
+        if instance.status != "running":
+            return []
+        version = instance.process_version
+        running = _guard(
+            lambda: RunningWorkflow.restore(
+                _library(version), instance.process_id, instance.state, _helpers()
+            ),
+            instance,
+            actor,
+            uow,
+        )
+        events = _guard(running.fire_due_timers, instance, actor, uow)
+        fired = _save(session, instance, running, events, actor)
+        _commit(uow)
+        return [
+            TimerView(reference, t.bpmn_id, t.name, t.due_at, t.state, t.fired_at) for t in fired
+        ]
+
+
+def due_timer_references(uow: UnitOfWork, until: datetime | None = None) -> list[str]:
+    """References of running instances with a pending timer due by ``until`` (default now)."""
+    until = until or clock.now()
+    with uow:
+        rows = uow.session.execute(
+            select(Instance.reference, func.min(Timer.due_at))
+            .join(Timer, Timer.instance_id == Instance.id)
+            .where(Timer.state == "pending", Timer.due_at <= until)
+            .group_by(Instance.reference)
+            .order_by(func.min(Timer.due_at))
+        )
+        return [ref for ref, _ in rows]
+
+
+# --- saving a run: projections and audit ----------------------------------------------------------
+
+
+def _save(
+    session: Session,
+    instance: Instance,
+    running: RunningWorkflow,
+    events: list[EngineEvent],
+    actor: str,
+) -> list[Timer]:
+    """Write the run's outcome: state, stage, summary, task and timer rows, outbox, audit."""
+    now = clock.now()
+    fired = _project_timers(session, instance, running, now)
+    _project_tasks(session, instance, running, now)
+    for message in running.sent_messages():
+        session.add(
+            OutboxMessage(
+                instance_id=instance.id, name=message.name, payload=message.payload, created_at=now
+            )
+        )
+    for event in events:
+        audit.append(
+            session,
+            instance,
+            event.kind,
+            actor if event.kind == "task_completed" else _engine_actor(actor, event),
+            process_id=event.process_id,
+            element_id=event.element_id,
+            element_name=event.element_name,
+            data=event.data,
+            at=now,
+        )
+    instance.stage = running.stage()
+    instance.summary = to_json_safe(
+        {k: v for k, v in running.current_data().items() if k in SUMMARY_KEYS}
+    )
+    instance.state = running.dump()
+    instance.updated_at = now
+    if running.completed and instance.status != "completed":
+        instance.status, instance.completed_at = "completed", now
+        audit.append(
+            session,
+            instance,
+            "instance_completed",
+            SYSTEM_ACTOR,
+            process_id=instance.process_id,
+            at=now,
+        )
+    return fired
+
+
+def _engine_actor(actor: str, event: EngineEvent) -> str:
+    """Who did it: the person for what their action caused directly, else the engine."""
+    return actor if event.kind in ("message_received",) else SYSTEM_ACTOR
+
+
+def _project_tasks(session: Session, instance: Instance, running: RunningWorkflow, now) -> None:
+    ready = {task.id: task for task in running.human_tasks()}
+    existing = {
+        task.id: task
+        for task in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id))
+    }
+    gone = [task_id for task_id in existing if task_id not in ready]
+    if gone:
+        session.execute(delete(HumanTask).where(HumanTask.id.in_(gone)))
+    pending = session.scalars(
+        select(Timer).where(Timer.instance_id == instance.id, Timer.state == "pending")
+    ).all()
+    for task_id, info in ready.items():
+        enclosing = set(running.enclosing_task_ids(task_id))
+        dues = [t.due_at for t in pending if t.interrupting and t.attached_task_id in enclosing]
+        due = min(dues) if dues else None
+        row = existing.get(task_id)
+        if row is None:
+            session.add(
+                HumanTask(
+                    id=task_id,
+                    instance_id=instance.id,
+                    process_id=info.process_id,
+                    bpmn_id=info.bpmn_id,
+                    name=info.name,
+                    lane=info.lane,
+                    form=info.form,
+                    created_at=now,
+                    due_at=due,
+                )
+            )
+        elif row.due_at != due:
+            row.due_at = due
+
+
+def _project_timers(
+    session: Session, instance: Instance, running: RunningWorkflow, now
+) -> list[Timer]:
+    waiting = {(t.task_id, t.due_at): t for t in running.waiting_timers()}
+    rows = session.scalars(
+        select(Timer).where(
+            Timer.instance_id == instance.id, Timer.state.in_(("pending", "firing"))
+        )
+    ).all()
+    fired = []
+    for row in rows:
+        if (row.task_id, row.due_at) in waiting:
+            waiting.pop((row.task_id, row.due_at))
+            continue
+        if row.due_at <= now:
+            row.state, row.fired_at = "fired", now
+            fired.append(row)
+        else:
+            row.state = "cancelled"
+        row.claimed_by, row.claim_expires_at = None, None
+    for info in waiting.values():
+        timer = Timer(
+            instance_id=instance.id,
+            task_id=info.task_id,
+            bpmn_id=info.bpmn_id,
+            name=info.name,
+            attached_to=info.attached_to,
+            interrupting=info.interrupting,
+            attached_task_id=info.attached_task_id,
+            due_at=info.due_at,
+            state="pending",
+        )
+        session.add(timer)
+    session.flush()
+    return fired
+
+
+# --- users and roles ------------------------------------------------------------------------------
+
+
+def ensure_builtin_roles(uow: UnitOfWork) -> list[str]:
+    """Create the built-in roles that do not exist yet; returns the names created."""
+    with uow:
+        created = []
+        for name, (label, lanes) in BUILTIN_ROLES.items():
+            if uow.session.get(Role, name) is None:
+                uow.session.add(Role(name=name, label=label, lanes=lanes))
+                created.append(name)
+        _commit(uow)
+        return created
+
+
+def create_user(
+    username: str,
+    roles: list[str],
+    uow: UnitOfWork,
+    display_name: str | None = None,
+    password: str | None = None,
+    actor: str = SYSTEM_ACTOR,
+) -> None:
+    username = (username or "").strip()
+    if not username or len(username) > 120 or any(c.isspace() for c in username):
+        raise InvalidInput("a user name is 1 to 120 characters without spaces")
+    if not roles:
+        raise InvalidInput("give the user at least one role")
+    with uow:
+        session = uow.session
+        if session.get(User, username) is not None:
+            raise InvalidInput(f"user '{username}' already exists")
+        for role in roles:
+            _role(session, role)
+        user = User(
+            username=username,
+            display_name=display_name or username,
+            password_hash=generate_password_hash(password) if password else None,
+            created_at=clock.now(),
+        )
+        user.role_links = [UserRole(role=role) for role in sorted(set(roles))]
+        session.add(user)
+        audit.append(
+            session, None, "user_created", actor, data={"user": username, "roles": sorted(roles)}
+        )
+        _commit(uow)
+
+
+def _role(session: Session, name: str) -> Role:
+    role = session.get(Role, name)
+    if role is None:
+        known = ", ".join(session.scalars(select(Role.name).order_by(Role.name)))
+        raise NotFound(f"no role '{name}' (known roles: {known or 'none; run doleance init'})")
+    return role
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.get(User, username)
+    if user is None or not user.active:
+        raise NotFound(f"no active user '{username}'")
+    return user
+
+
+def _lanes_of(session: Session, user: User) -> set[str]:
+    lanes: set[str] = set()
+    for role in user.roles:
+        lanes.update(_role(session, role).lanes)
+    return lanes
+
+
+def _lane_filter(lanes):
+    lanes = list(lanes)
+    return HumanTask.lane.in_(lanes) if lanes else HumanTask.lane.is_(None) & False
+
+
+def _is_supervisor(session: Session, username: str) -> bool:
+    user = session.get(User, username)
+    return user is not None and user.active and bool({"supervisor", "admin"} & set(user.roles))
+
+
+def _require_lane(session: Session, username: str, task: HumanTask) -> None:
+    user = _user(session, username)
+    if "admin" in user.roles or task.lane is None:
+        return
+    if task.lane not in _lanes_of(session, user):
+        raise NotAllowed(
+            f"task '{task.name}' belongs to the {task.lane} lane, "
+            f"which none of {username}'s roles ({', '.join(user.roles)}) work in"
+        )
+
+
+# --- audit ----------------------------------------------------------------------------------------
+
+
+def verify_audit(uow: UnitOfWork, reference: str | None = None) -> list[audit.ChainBreak]:
+    with uow:
+        if reference is not None:
+            _instance(uow.session, reference)
+        return audit.verify(uow.session, reference)
+
+
+# --- transactions and failures ----------------------------------------------------------------
+
+
+def _helpers():
+    return build_helpers()
+
+
+def _guard(action, instance: Instance, actor: str, uow: UnitOfWork):
+    """Run an engine step; a diagram failure rolls the action back and is recorded on its own."""
+    try:
+        return action()
+    except ScriptError as exc:
+        reference = instance.reference
+        uow.session.rollback()
+        _record_failure(uow, reference, actor, exc)
+        raise ProcessError(
+            f"complaint {reference}: {exc} — nothing was changed; "
+            "a process owner must correct the diagram or the data"
+        ) from exc
+
+
+def _record_failure(uow: UnitOfWork, reference: str, actor: str, exc: ScriptError) -> None:
+    """Keep a trace of a failed action in the audit trail, in a transaction of its own."""
+    with uow.database.unit_of_work() as failure_uow:
+        instance = failure_uow.session.scalar(
+            select(Instance).where(Instance.reference == reference)
+        )
+        if instance is None:  # the instance itself was being created: nothing to attach to
+            return
+        audit.append(
+            failure_uow.session,
+            instance,
+            "error",
+            actor,
+            element_id=exc.element_id,
+            element_name=exc.element_name,
+            data={"message": str(exc)},
+        )
+        failure_uow.commit()
+
+
+def _commit(uow: UnitOfWork) -> None:
+    try:
+        uow.commit()
+    except StaleDataError as exc:
+        raise ConcurrentUpdate(
+            "someone else changed this complaint at the same time; reload it and try again"
+        ) from exc
+    except IntegrityError as exc:
+        raise ConcurrentUpdate(
+            f"the change conflicts with another one made at the same time "
+            f"({exc.orig}); reload and try again"
+        ) from exc
+    except OperationalError as exc:
+        if "locked" in str(exc).lower():
+            raise ConcurrentUpdate(
+                "the database was busy with a conflicting change; reload and try again"
+            ) from exc
+        raise

@@ -1,0 +1,126 @@
+"""Checks on process files before they are deployed: diagrams, decision tables, forms."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from engine.forms import FormDefinitionError, parse_form_definition
+from engine.workflow import ParsedDeployment, Problem, parse_deployment
+
+FORMS_PREFIX = "forms/"
+PROCESS_SUFFIXES = (".bpmn", ".dmn")
+
+
+def read_deployment_files(processes_dir: Path, forms_dir: Path) -> dict[str, str]:
+    """The files of a deployment: diagrams and tables by name, forms as ``forms/<name>``."""
+    if not processes_dir.is_dir():
+        raise FileNotFoundError(f"process folder '{processes_dir}' does not exist")
+    files = {
+        p.name: p.read_text(encoding="utf-8")
+        for p in sorted(processes_dir.iterdir())
+        if p.is_file() and p.suffix in (*PROCESS_SUFFIXES, ".toml")
+    }
+    if forms_dir.is_dir():
+        files.update(
+            {
+                FORMS_PREFIX + p.name: p.read_text(encoding="utf-8")
+                for p in sorted(forms_dir.glob("*.json"))
+            }
+        )
+    return files
+
+
+def validate_files(files: Mapping[str, str]) -> list[Problem]:
+    """Every problem in a deployment's files; an empty list means it can be deployed."""
+    return check_deployment(files)[1]
+
+
+def check_deployment(files: Mapping[str, str]) -> tuple[ParsedDeployment | None, list[Problem]]:
+    """Parse a deployment's files and list every problem; the parse is usable only without any."""
+    problems: list[Problem] = []
+    forms = {
+        name[len(FORMS_PREFIX) :]: text
+        for name, text in files.items()
+        if name.startswith(FORMS_PREFIX)
+    }
+    for name, text in forms.items():
+        problems.extend(_form_problems(name, text))
+    parsed, diagram_problems = parse_deployment(files)
+    problems.extend(diagram_problems)
+    if parsed is not None:
+        for form, elements in sorted(parsed.forms_used.items()):
+            if form not in forms:
+                problems.extend(
+                    Problem(
+                        _file_of(files, element),
+                        None,
+                        element,
+                        f"uses the form '{form}', which is not among the form files",
+                    )
+                    for element in elements
+                )
+    return (parsed if not problems else None), problems
+
+
+def validate_paths(paths: Iterable[Path], forms_dir: Path | None = None) -> list[Problem]:
+    """Check files named on the command line; forms the diagrams use are looked up in forms_dir."""
+    files: dict[str, str] = {}
+    problems: list[Problem] = []
+    for path in paths:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            problems.append(Problem(str(path), None, None, "no such file"))
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(str(path), None, None, f"cannot be read: {exc}"))
+            continue
+        if path.suffix == ".json":
+            files[FORMS_PREFIX + path.name] = text
+        elif path.suffix in PROCESS_SUFFIXES or path.suffix == ".toml":
+            files[str(path)] = text
+        else:
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    "unknown kind of file; expected .bpmn, .dmn, .json or .toml",
+                )
+            )
+    if forms_dir is not None and forms_dir.is_dir():
+        for form in forms_dir.glob("*.json"):
+            files.setdefault(FORMS_PREFIX + form.name, form.read_text(encoding="utf-8"))
+    if any(name.endswith(".bpmn") for name in files):
+        problems.extend(validate_files(files))
+    else:
+        for name, text in files.items():
+            if name.startswith(FORMS_PREFIX):
+                problems.extend(_form_problems(name[len(FORMS_PREFIX) :], text))
+    return problems
+
+
+def _form_problems(name: str, text: str) -> list[Problem]:
+    try:
+        parse_form_definition(text, name)
+    except FormDefinitionError as exc:
+        return [
+            Problem(
+                FORMS_PREFIX + p.file if not p.file.startswith(FORMS_PREFIX) else p.file,
+                p.line,
+                p.field,
+                p.message,
+            )
+            for p in exc.problems
+        ]
+    return []
+
+
+def _file_of(files: Mapping[str, str], element_id: str) -> str:
+    needle = f'id="{element_id}"'
+    for name, text in files.items():
+        if name.endswith(".bpmn") and needle in text:
+            return name
+    return "(deployment)"

@@ -1,0 +1,956 @@
+"""The SpiffWorkflow wrapper: parsing, the restricted script engine, serialization, running.
+
+Nothing outside this module imports SpiffWorkflow. The rest of the engine sees plain data:
+:class:`Problem` for diagram errors, :class:`HumanTaskInfo`, :class:`TimerInfo`,
+:class:`EngineEvent` and :class:`SentMessage` for what a run produced.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from lxml import etree
+from RestrictedPython import (
+    compile_restricted_eval,
+    compile_restricted_exec,
+    limited_builtins,
+    safe_builtins,
+    utility_builtins,
+)
+from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr,
+)
+from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import (
+    BoundaryEvent,
+    IntermediateThrowEvent,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from engine import clock
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+FORM_PROPERTY = "form"
+
+
+# --- one clock --------------------------------------------------------------------------
+
+
+class _ClockedDatetime(datetime):
+    """SpiffWorkflow's timers call ``datetime.now(timezone.utc)``; route that to our clock."""
+
+    @classmethod
+    def now(cls, tz=None):
+        current = clock.now()
+        return current.astimezone(tz) if tz is not None else current.replace(tzinfo=None)
+
+
+spiff_timer.datetime = _ClockedDatetime
+
+
+# --- errors as data ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a process file, as a process owner should read it."""
+
+    file: str
+    line: int | None
+    element_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.element_id or '-'}: {self.message}"
+
+
+class ScriptError(Exception):
+    """A condition, script or timer expression in a diagram failed while running."""
+
+    def __init__(
+        self, message: str, element_id: str | None = None, element_name: str | None = None
+    ):
+        super().__init__(message)
+        self.element_id = element_id
+        self.element_name = element_name
+
+
+class TaskNotReady(Exception):
+    def __init__(self, message: str, completed: bool = False):
+        super().__init__(message)
+        self.completed = completed
+
+
+class NoWaitingReceiver(Exception):
+    pass
+
+
+# --- the restricted script engine ---------------------------------------------------------
+
+
+def _inplace_var(op: str, x, y):
+    operations = {
+        "+=": lambda a, b: a + b,
+        "-=": lambda a, b: a - b,
+        "*=": lambda a, b: a * b,
+        "/=": lambda a, b: a / b,
+        "//=": lambda a, b: a // b,
+        "%=": lambda a, b: a % b,
+    }
+    if op not in operations:
+        raise SyntaxError(f"operator {op} is not allowed in diagram scripts")
+    return operations[op](x, y)
+
+
+_SAFE_BUILTINS = {
+    **safe_builtins,
+    **limited_builtins,
+    **{k: v for k, v in utility_builtins.items() if k in {"set", "frozenset", "math"}},
+    "min": min,
+    "max": max,
+    "sum": sum,
+    "any": any,
+    "all": all,
+    "sorted": sorted,
+    "enumerate": enumerate,
+    "dict": dict,
+    "list": list,
+    "map": map,
+    "filter": filter,
+    "reversed": reversed,
+}
+
+_RESTRICTED_GLOBALS = {
+    "__builtins__": _SAFE_BUILTINS,
+    "_getattr_": safer_getattr,
+    "_getitem_": default_guarded_getitem,
+    "_getiter_": default_guarded_getiter,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_write_": full_write_guard,
+    "_inplacevar_": _inplace_var,
+}
+
+_COMPILED: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_COMPILED_LIMIT = 4096
+
+
+def compile_restricted(source: str, mode: str):
+    """Compile diagram code under RestrictedPython; raise SyntaxError with its reasons."""
+    key = (mode, source)
+    code = _COMPILED.get(key)
+    if code is not None:
+        _COMPILED.move_to_end(key)
+        return code
+    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    result = compiler(source.strip() if mode == "eval" else source, "<diagram>")
+    if result.errors or result.code is None:
+        raise SyntaxError("; ".join(result.errors) or "cannot compile")
+    _COMPILED[key] = result.code
+    if len(_COMPILED) > _COMPILED_LIMIT:
+        _COMPILED.popitem(last=False)
+    return result.code
+
+
+class RestrictedTaskDataEnvironment(TaskDataEnvironment):
+    """Evaluates diagram code with RestrictedPython: no imports, no dunders, no files."""
+
+    def evaluate(self, expression, context, external_context=None):
+        code = compile_restricted(expression, "eval")
+        scope = {**_RESTRICTED_GLOBALS, **self.globals, **(external_context or {}), **context}
+        return eval(code, scope)
+
+    def execute(self, script, context, external_context=None):
+        self.check_for_overwrite(context, external_context or {})
+        code = compile_restricted(script, "exec")
+        context.update({**_RESTRICTED_GLOBALS, **self.globals, **(external_context or {})})
+        try:
+            exec(code, context)
+        finally:
+            self._remove_globals_and_functions_from_context(context, external_context)
+            for name in _RESTRICTED_GLOBALS:
+                context.pop(name, None)
+        return True
+
+    def call_service(self, context, operation_name=None, operation_params=None, **kwargs):
+        service = self.globals.get(operation_name)
+        if not callable(service):
+            raise ScriptError(f"unknown service operation '{operation_name}'")
+        params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
+        return json.dumps(service(**params), default=_json_default)
+
+
+def make_script_engine(helpers: Mapping[str, Callable] | None = None) -> PythonScriptEngine:
+    return PythonScriptEngine(environment=RestrictedTaskDataEnvironment(dict(helpers or {})))
+
+
+# --- serialization -----------------------------------------------------------------------
+
+
+class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
+    """Serializes a workflow without its spec; the spec is stored once per process version."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _build_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _StateOnlyWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]))
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"])
+    )
+    return BpmnWorkflowSerializer(registry)
+
+
+_SERIALIZER = _build_serializer()
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} values cannot be stored in a complaint")
+
+
+def to_json_safe(value):
+    """A copy of ``value`` made only of JSON types (Decimal and dates become strings)."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+
+@dataclass
+class ParsedDeployment:
+    """What a deployment's files contain, in storable form."""
+
+    specs: dict[str, dict]  # process id -> {"spec": ..., "subprocess_specs": {...}}
+    flows: dict[str, dict[str, dict]]  # process id -> {"source>target": {"id", "name"}}
+    forms_used: dict[str, list[str]]  # form file -> element ids that use it
+    process_ids: list[str]
+
+
+_SUPPORTED_FLOW_NODES = {
+    "startEvent",
+    "endEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "task",
+    "userTask",
+    "manualTask",
+    "scriptTask",
+    "serviceTask",
+    "sendTask",
+    "receiveTask",
+    "businessRuleTask",
+    "callActivity",
+    "subProcess",
+    "transaction",
+    "exclusiveGateway",
+    "inclusiveGateway",
+    "parallelGateway",
+    "eventBasedGateway",
+}
+_KNOWN_UNSUPPORTED = {"complexGateway", "adHocSubProcess"}
+
+
+def _local(tag) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _precheck_bpmn(name: str, root) -> list[Problem]:
+    """Structural checks SpiffWorkflow reports poorly or not at all."""
+    problems = []
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        ids = {el.get("id") for el in process.iter() if el.get("id")}
+        for el in process.iter():
+            tag = _local(el.tag)
+            if tag == "sequenceFlow":
+                for end in ("sourceRef", "targetRef"):
+                    ref = el.get(end)
+                    if ref not in ids:
+                        role = "starts at" if end == "sourceRef" else "leads to"
+                        problems.append(
+                            Problem(
+                                name,
+                                el.sourceline,
+                                el.get("id"),
+                                f"sequence flow {role} '{ref}', which does not exist",
+                            )
+                        )
+            elif tag in _KNOWN_UNSUPPORTED:
+                problems.append(
+                    Problem(
+                        name,
+                        el.sourceline,
+                        el.get("id"),
+                        f"'{tag}' is not supported by the engine; use an exclusive, "
+                        "inclusive or parallel gateway instead",
+                    )
+                )
+    return problems
+
+
+def _problem_from_validation(exc: ValidationException, default_file: str) -> Problem:
+    message = str(exc.args[0]) if exc.args else str(exc)
+    message = message.replace(
+        "There is no support implemented for this task type.",
+        "this kind of element is not supported by the engine",
+    )
+    if "Unknown Time Specification" in message:
+        message = "the timer has no valid expression (give a date, a duration or a cycle)"
+    if "Multiple outgoing flows are not supported" in message:
+        message = (
+            "a task has several outgoing flows; put an exclusive or parallel "
+            "gateway after it to say which path to take"
+        )
+    if message.startswith("Element 'bpmn:") or "XSD" in message or "not expected" in message:
+        message = f"not valid BPMN: {message}"
+    return Problem(exc.file_name or default_file, exc.line_number or None, exc.id or None, message)
+
+
+def _element_index(sources: Mapping[str, Any]) -> dict[str, tuple[str, int]]:
+    index = {}
+    for name, root in sources.items():
+        for el in root.iter():
+            if isinstance(el.tag, str) and el.get("id"):
+                index.setdefault(el.get("id"), (name, el.sourceline))
+    return index
+
+
+def _iter_expressions(spec) -> Iterable[tuple[str, str, str]]:
+    """(element id, kind, code) for every piece of Python a process spec holds."""
+    for task_spec in spec.task_specs.values():
+        bpmn_id = getattr(task_spec, "bpmn_id", None)
+        if bpmn_id is None:
+            continue
+        for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
+            expression = getattr(condition, "args", [None])[0] if condition is not None else None
+            if expression:
+                yield bpmn_id, "condition", expression
+        for attr, kind in (
+            ("script", "script"),
+            ("prescript", "pre-script"),
+            ("postscript", "post-script"),
+        ):
+            code = getattr(task_spec, attr, None)
+            if code:
+                yield bpmn_id, kind, code
+        event_definition = getattr(task_spec, "event_definition", None)
+        if isinstance(event_definition, TimerEventDefinition):
+            yield bpmn_id, "timer", event_definition.expression
+
+
+def _check_code(expressions, element_index, default_file) -> list[Problem]:
+    problems = []
+    for element_id, kind, code in expressions:
+        mode = "exec" if kind in {"script", "pre-script", "post-script"} else "eval"
+        try:
+            compile_restricted(code, mode)
+        except SyntaxError as exc:
+            file, line = element_index.get(element_id, (default_file, None))
+            reason = str(exc).replace("<diagram>", "").strip()
+            hint = (
+                ' (timer expressions are Python: quote ISO values, e.g. "P10D")'
+                if kind == "timer"
+                else ""
+            )
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    element_id,
+                    f"the {kind} '{_shorten(code)}' is not valid: {reason}{hint}",
+                )
+            )
+    return problems
+
+
+def _shorten(code: str, limit: int = 60) -> str:
+    code = " ".join(code.split())
+    return code if len(code) <= limit else code[: limit - 1] + "…"
+
+
+def parse_deployment(files: Mapping[str, str]) -> tuple[ParsedDeployment | None, list[Problem]]:
+    """Parse BPMN and DMN files together; return the deployment or every problem found."""
+    problems: list[Problem] = []
+    sources = {}
+    for name, text in sorted(files.items()):
+        if not name.endswith((".bpmn", ".dmn")):
+            continue
+        try:
+            sources[name] = etree.fromstring(
+                text.encode("utf-8") if isinstance(text, str) else text
+            )
+        except etree.XMLSyntaxError as exc:
+            line = exc.lineno if hasattr(exc, "lineno") else None
+            problems.append(Problem(name, line, None, f"not well-formed XML: {exc.msg}"))
+    for name, root in sources.items():
+        if name.endswith(".bpmn"):
+            problems.extend(_precheck_bpmn(name, root))
+    if problems:
+        return None, problems
+    if not any(n.endswith(".bpmn") for n in sources):
+        return None, [Problem("(deployment)", None, None, "no BPMN file to deploy")]
+
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    for name, root in sources.items():
+        try:
+            if name.endswith(".bpmn"):
+                parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
+            else:
+                parser.add_dmn_xml(root, filename=name)
+        except ValidationException as exc:
+            problems.append(_problem_from_validation(exc, name))
+        except SpiffWorkflowException as exc:
+            problems.append(Problem(name, None, None, str(exc)))
+    if problems:
+        return None, problems
+
+    element_index = _element_index(sources)
+    specs, process_ids = {}, []
+    for process_id in parser.get_process_ids():
+        file_name = element_index.get(process_id, ("(deployment)", None))[0]
+        try:
+            spec = parser.get_spec(process_id)
+            subprocess_specs = parser.get_subprocess_specs(process_id)
+        except ValidationException as exc:
+            problems.append(_problem_from_validation(exc, file_name))
+            continue
+        except SpiffWorkflowException as exc:
+            problems.append(Problem(file_name, None, process_id, str(exc)))
+            continue
+        problems.extend(_check_code(_iter_expressions(spec), element_index, file_name))
+        process_ids.append(process_id)
+        specs[process_id] = {
+            "spec": _SERIALIZER.registry.convert(spec),
+            "subprocess_specs": _SERIALIZER.registry.convert(subprocess_specs),
+            "_objects": (spec, subprocess_specs),
+        }
+    if problems:
+        return None, _dedupe(problems)
+
+    forms_used: dict[str, list[str]] = {}
+    for entry in specs.values():
+        for spec in [entry["_objects"][0], *entry["_objects"][1].values()]:
+            for task_spec in spec.task_specs.values():
+                form = _form_of(task_spec)
+                if form:
+                    forms_used.setdefault(form, [])
+                    if task_spec.bpmn_id not in forms_used[form]:
+                        forms_used[form].append(task_spec.bpmn_id)
+    for entry in specs.values():
+        entry.pop("_objects")
+    specs = to_json_safe(specs)
+    return ParsedDeployment(specs, _sequence_flows(sources), forms_used, process_ids), []
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+def _sequence_flows(sources) -> dict[str, dict[str, dict]]:
+    flows: dict[str, dict[str, dict]] = {}
+    for root in sources.values():
+        for process in root.iter(f"{{{BPMN_NS}}}process"):
+            mapping = flows.setdefault(process.get("id"), {})
+            for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+                mapping[f"{flow.get('sourceRef')}>{flow.get('targetRef')}"] = {
+                    "id": flow.get("id"),
+                    "name": flow.get("name"),
+                }
+    return flows
+
+
+def _form_of(task_spec) -> str | None:
+    properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
+    return properties.get(FORM_PROPERTY)
+
+
+# --- a deployed version, ready to run ------------------------------------------------------
+
+
+class ProcessLibrary:
+    """The restored specs of one process version; restored once, shared by every instance."""
+
+    def __init__(self, specs: Mapping[str, dict], flows: Mapping[str, Mapping[str, dict]]):
+        self._stored = specs
+        self.flows = flows
+        self._restored: dict[str, tuple] = {}
+
+    def process_ids(self) -> list[str]:
+        return list(self._stored)
+
+    def spec(self, process_id: str):
+        if process_id not in self._restored:
+            if process_id not in self._stored:
+                raise KeyError(process_id)
+            entry = self._stored[process_id]
+            self._restored[process_id] = (
+                _SERIALIZER.registry.restore(json.loads(json.dumps(entry["spec"]))),
+                _SERIALIZER.registry.restore(json.loads(json.dumps(entry["subprocess_specs"]))),
+            )
+        return self._restored[process_id]
+
+
+_LIBRARIES: OrderedDict[str, ProcessLibrary] = OrderedDict()
+_LIBRARY_CACHE_SIZE = 32
+
+
+def library_for(content_hash: str, specs: Mapping[str, dict], flows) -> ProcessLibrary:
+    """The cached library of a version (versions never change, so the hash is a safe key)."""
+    library = _LIBRARIES.get(content_hash)
+    if library is None:
+        library = _LIBRARIES[content_hash] = ProcessLibrary(specs, flows)
+        if len(_LIBRARIES) > _LIBRARY_CACHE_SIZE:
+            _LIBRARIES.popitem(last=False)
+    _LIBRARIES.move_to_end(content_hash)
+    return library
+
+
+# --- what a run produces --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HumanTaskInfo:
+    id: str
+    process_id: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+    form: str | None
+    documentation: str | None
+    instructions: str | None
+    data: dict
+
+
+@dataclass(frozen=True)
+class TimerInfo:
+    task_id: str
+    bpmn_id: str
+    name: str
+    due_at: datetime
+    attached_to: str | None
+    attached_task_id: str | None
+    interrupting: bool
+
+
+@dataclass
+class EngineEvent:
+    kind: str
+    process_id: str
+    element_id: str | None
+    element_name: str | None
+    data: dict = field(default_factory=dict)
+    task_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    name: str
+    payload: dict
+
+
+_DONE_STATES = (TaskState.COMPLETED, TaskState.CANCELLED, TaskState.ERROR)
+_LIVE_STATES = (TaskState.READY, TaskState.WAITING, TaskState.STARTED)
+
+
+class RunningWorkflow:
+    """One process instance in memory, between a restore and a save."""
+
+    def __init__(self, workflow: BpmnWorkflow, library: ProcessLibrary, process_id: str):
+        self._wf = workflow
+        self.library = library
+        self.process_id = process_id
+        self._states = self._snapshot()
+
+    # life cycle
+
+    @classmethod
+    def start(
+        cls,
+        library: ProcessLibrary,
+        process_id: str,
+        data: Mapping[str, Any],
+        helpers: Mapping[str, Callable] | None = None,
+    ) -> RunningWorkflow:
+        spec, subprocess_specs = library.spec(process_id)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(helpers))
+        running = cls(workflow, library, process_id)
+        workflow.get_next_task(state=TaskState.READY).data.update(dict(data))
+        return running
+
+    @classmethod
+    def restore(
+        cls,
+        library: ProcessLibrary,
+        process_id: str,
+        state: bytes,
+        helpers: Mapping[str, Callable] | None = None,
+    ) -> RunningWorkflow:
+        spec, subprocess_specs = library.spec(process_id)
+        dct = json.loads(zlib.decompress(state))
+        _SERIALIZER.migrate(dct)
+        workflow = _SERIALIZER.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
+        workflow.script_engine = make_script_engine(helpers)
+        for subprocess in workflow.subprocesses.values():
+            subprocess.script_engine = workflow.script_engine
+        return cls(workflow, library, process_id)
+
+    def dump(self) -> bytes:
+        return zlib.compress(_SERIALIZER.serialize_json(self._wf).encode("utf-8"), 6)
+
+    @property
+    def completed(self) -> bool:
+        return self._wf.completed
+
+    # actions
+
+    def run(self) -> list[EngineEvent]:
+        """Run engine steps until the workflow waits for a person, a message or a timer."""
+        self._guarded(self._wf.do_engine_steps)
+        return self._events_since_last_look()
+
+    def complete_task(self, task_id: str, data: Mapping[str, Any]) -> list[EngineEvent]:
+        task = self._human_task(task_id)
+        task.data.update(dict(data))
+        self._guarded(task.run)
+        return self.run()
+
+    def fire_due_timers(self) -> list[EngineEvent]:
+        self._guarded(self._wf.refresh_timers)
+        self._guarded(self._wf.do_engine_steps)
+        return self.run()
+
+    def deliver_message(self, name: str, payload: Mapping[str, Any]) -> list[EngineEvent]:
+        for task in self._wf.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
+            definition = task.task_spec.event_definition
+            if isinstance(definition, MessageEventDefinition) and definition.name == name:
+                break
+        else:
+            raise NoWaitingReceiver(f"this complaint is not waiting for the message '{name}'")
+        payload = dict(payload)
+
+        def send():
+            correlations = definition.calculate_correlations(
+                self._wf.script_engine, definition.correlation_properties, payload
+            )
+            self._wf.send_event(BpmnEvent(definition, payload, correlations))
+
+        self._guarded(send)
+        return self.run()
+
+    def _guarded(self, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except WorkflowTaskException as exc:
+            spec = exc.task.task_spec if exc.task is not None else None
+            raise ScriptError(
+                _describe_script_error(exc),
+                getattr(spec, "bpmn_id", None),
+                getattr(spec, "bpmn_name", None),
+            ) from exc
+        except SpiffWorkflowException as exc:
+            raise ScriptError(str(exc)) from exc
+
+    def _human_task(self, task_id: str):
+        try:
+            task = self._wf.get_task_from_id(UUID(str(task_id)))
+        except (ValueError, TaskNotFoundException) as exc:
+            raise TaskNotReady(f"task {task_id} does not belong to this complaint") from exc
+        if not task.task_spec.manual:
+            raise TaskNotReady(f"task {task_id} is not a task for a person")
+        if task.state != TaskState.READY:
+            done = task.state == TaskState.COMPLETED
+            raise TaskNotReady(
+                f"task '{task.task_spec.bpmn_name}' is {TaskState.get_name(task.state).lower()}",
+                completed=done,
+            )
+        return task
+
+    # projections
+
+    def human_tasks(self) -> list[HumanTaskInfo]:
+        result = []
+        for task in self._wf.get_tasks(state=TaskState.READY, manual=True):
+            spec = task.task_spec
+            result.append(
+                HumanTaskInfo(
+                    id=str(task.id),
+                    process_id=task.workflow.spec.name,
+                    bpmn_id=spec.bpmn_id,
+                    name=spec.bpmn_name or spec.bpmn_id,
+                    lane=spec.lane,
+                    form=_form_of(spec),
+                    documentation=spec.documentation,
+                    instructions=(spec.extensions or {}).get("instructionsForEndUser"),
+                    data=dict(task.data),
+                )
+            )
+        return result
+
+    def task_data(self, task_id: str) -> dict:
+        return dict(self._human_task(task_id).data)
+
+    def waiting_timers(self) -> list[TimerInfo]:
+        result = []
+        for task in self._wf.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
+            definition = task.task_spec.event_definition
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            value = task.internal_data.get("event_value")
+            if isinstance(definition, CycleTimerEventDefinition):
+                value = value.get("next") if isinstance(value, dict) else None
+            if not value:
+                continue
+            due = TimerEventDefinition.get_datetime(value)
+            if due.tzinfo is None:
+                raise ScriptError(
+                    f"timer '{task.task_spec.bpmn_id}' gave a date without a "
+                    "time zone; timer expressions must return UTC instants"
+                )
+            attached = _attached_task(task)
+            result.append(
+                TimerInfo(
+                    task_id=str(task.id),
+                    bpmn_id=task.task_spec.bpmn_id,
+                    name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                    due_at=datetime.fromtimestamp(due.timestamp(), tz=clock.now().tzinfo),
+                    attached_to=attached.task_spec.bpmn_id if attached else None,
+                    attached_task_id=str(attached.id) if attached else None,
+                    interrupting=bool(getattr(task.task_spec, "cancel_activity", True)),
+                )
+            )
+        return result
+
+    def enclosing_task_ids(self, task_id: str) -> list[str]:
+        """The task itself and the call activities around it, innermost first."""
+        ids = []
+        task = self._wf.get_task_from_id(UUID(task_id))
+        while task is not None:
+            ids.append(str(task.id))
+            parent_id = getattr(task.workflow, "parent_task_id", None)
+            task = self._wf.get_task_from_id(parent_id) if parent_id else None
+        return ids
+
+    def sent_messages(self) -> list[SentMessage]:
+        return [
+            SentMessage(event.event_definition.name, to_json_safe(event.payload or {}))
+            for event in self._wf.get_events()
+            if isinstance(event.event_definition, MessageEventDefinition)
+        ]
+
+    def current_data(self) -> dict:
+        """The freshest business data: what the live (or, when finished, last) tasks hold."""
+        tasks = [
+            t
+            for t in self._wf.get_tasks(state=TaskState.ANY_MASK)
+            if t.task_spec.bpmn_id and t.state in _LIVE_STATES
+        ]
+        if not tasks:
+            return dict(self._wf.data or self._wf.last_task.data if self._wf.last_task else {})
+        merged: dict = {}
+        for task in sorted(tasks, key=lambda t: t.last_state_change):
+            merged.update(task.data)
+        return merged
+
+    # audit: what changed since the last look
+
+    def _snapshot(self) -> dict:
+        return {t.id: t.state for t in self._wf.get_tasks(state=TaskState.ANY_MASK)}
+
+    def _events_since_last_look(self) -> list[EngineEvent]:
+        before, changed = self._states, []
+        for order, task in enumerate(self._wf.get_tasks(state=TaskState.ANY_MASK)):
+            previous = before.get(task.id)
+            if task.state != previous and task.task_spec.bpmn_id is not None:
+                changed.append((task.last_state_change, order, task, previous))
+        self._states = self._snapshot()
+        events = []
+        for _, _, task, previous in sorted(changed, key=lambda item: item[:2]):
+            event = self._describe(task, previous)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _describe(self, task, previous) -> EngineEvent | None:
+        spec = task.task_spec
+        process_id = task.workflow.spec.name
+
+        def event(kind, **data):
+            return EngineEvent(kind, process_id, spec.bpmn_id, spec.bpmn_name, data, str(task.id))
+
+        if task.state == TaskState.READY and spec.manual:
+            return event("task_ready", lane=spec.lane)
+        if task.state == TaskState.CANCELLED:
+            if previous in _LIVE_STATES:
+                return event("element_cancelled")
+            return None
+        if task.state == TaskState.ERROR:
+            return event("error")
+        if task.state != TaskState.COMPLETED:
+            return None
+        definition = getattr(spec, "event_definition", None)
+        if spec.manual:
+            return event("task_completed", changes=_data_changes(task))
+        if isinstance(definition, TimerEventDefinition):
+            return event(
+                "timer_fired",
+                attached_to=_bpmn_id(_attached_task(task)),
+                interrupting=bool(getattr(spec, "cancel_activity", True)),
+            )
+        if isinstance(definition, MessageEventDefinition) and isinstance(spec, CatchingEvent):
+            return event("message_received", message=definition.name, changes=_data_changes(task))
+        if isinstance(definition, MessageEventDefinition) and isinstance(spec, ThrowingEvent):
+            return event("message_sent", message=definition.name)
+        if isinstance(spec, IntermediateThrowEvent) and isinstance(definition, NoneEventDefinition):
+            return event("milestone_reached")
+        if isinstance(spec, ExclusiveGateway | InclusiveGateway) or "Gateway" in spec.description:
+            return event("gateway_passed", flows=self._flows_taken(task))
+        if isinstance(spec, SubWorkflowTask):
+            return event("subprocess_completed", changes=_data_changes(task))
+        if isinstance(spec, StartEvent):
+            return event("process_entered")
+        if isinstance(spec, EndEvent):
+            return event("process_ended")
+        return event("element_completed", type=spec.description, changes=_data_changes(task))
+
+    def _flows_taken(self, gateway_task) -> list[dict]:
+        flows = self.library.flows.get(gateway_task.workflow.spec.name, {})
+        taken = []
+        for child in gateway_task.children:
+            if child.state in (TaskState.CANCELLED, TaskState.MAYBE, TaskState.LIKELY):
+                continue
+            target = _visible(child)
+            if target is None:
+                continue
+            flow = flows.get(f"{gateway_task.task_spec.bpmn_id}>{target.task_spec.bpmn_id}")
+            taken.append(
+                {
+                    "flow": flow["id"] if flow else None,
+                    "name": flow["name"] if flow else None,
+                    "target": target.task_spec.bpmn_id,
+                }
+            )
+        return taken
+
+    def stage(self) -> str | None:
+        """The name of the last milestone reached, across every process of the instance."""
+        latest = None
+        for task in self._wf.get_tasks(state=TaskState.ANY_MASK):
+            spec = task.task_spec
+            is_milestone = (
+                task.state == TaskState.COMPLETED
+                and isinstance(spec, IntermediateThrowEvent)
+                and isinstance(spec.event_definition, NoneEventDefinition)
+            )
+            if is_milestone and (
+                latest is None or task.last_state_change >= latest.last_state_change
+            ):
+                latest = task
+        return (latest.task_spec.bpmn_name or latest.task_spec.bpmn_id) if latest else None
+
+
+def _visible(task):
+    """The first task at or below ``task`` that is a real diagram element."""
+    queue = [task]
+    while queue:
+        current = queue.pop(0)
+        if current.task_spec.bpmn_id is not None and not isinstance(
+            current.task_spec, BoundaryEvent
+        ):
+            return current
+        queue.extend(current.children)
+    return None
+
+
+def _attached_task(boundary_task):
+    if not isinstance(boundary_task.task_spec, BoundaryEvent) or boundary_task.parent is None:
+        return None
+    for sibling in boundary_task.parent.children:
+        if not isinstance(sibling.task_spec, BoundaryEvent) and sibling.task_spec.bpmn_id:
+            return sibling
+    return None
+
+
+def _bpmn_id(task) -> str | None:
+    return task.task_spec.bpmn_id if task is not None else None
+
+
+def _data_changes(task) -> dict:
+    """Keys whose value this task set or changed, as {key: [before, after]}."""
+    before = task.parent.data if task.parent is not None else {}
+    changes = {}
+    for key, value in task.data.items():
+        if key not in before or before[key] != value:
+            changes[key] = [before.get(key), value]
+    return to_json_safe(changes)
+
+
+def _describe_script_error(exc: WorkflowTaskException) -> str:
+    spec = exc.task.task_spec if exc.task is not None else None
+    where = f"'{spec.bpmn_name or spec.bpmn_id}'" if spec is not None else "a diagram element"
+    detail = str(exc.error_msg if hasattr(exc, "error_msg") else exc)
+    if exc.__cause__ is not None or getattr(exc, "exception", None) is not None:
+        inner = getattr(exc, "exception", None) or exc.__cause__
+        detail = f"{detail}: {type(inner).__name__}: {inner}"
+    line = f" (line {exc.line_number})" if getattr(exc, "line_number", None) else ""
+    return f"{where} failed{line}: {detail}"

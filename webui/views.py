@@ -1,0 +1,27 @@
+"""Operator overview: what is deployed, running and waiting (the agent UI builds on this)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+
+from engine import services
+from webui import database
+
+bp = Blueprint("overview", __name__)
+
+
+@bp.get("/")
+def overview():
+    uow = database().unit_of_work
+    return render_template(
+        "overview.html",
+        versions=services.list_versions(uow(read_only=True)),
+        instances=services.list_instances(uow(read_only=True), limit=50),
+        tasks=services.list_tasks(uow(read_only=True), limit=50),
+    )
+
+
+@bp.get("/healthz")
+def health():
+    versions = services.list_versions(database().unit_of_work(read_only=True))
+    return jsonify(status="ok", deployed_versions=len(versions))
