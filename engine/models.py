@@ -126,6 +126,8 @@ class Timer(Base):
     attached_to: Mapped[str | None] = mapped_column(String(120))
     attached_task_id: Mapped[str | None] = mapped_column(String(36))
     interrupting: Mapped[bool] = mapped_column(Boolean, default=True)
+    clock: Mapped[str | None] = mapped_column(String(60))  # e.g. "answer" (spiff property)
+    clock_role: Mapped[str | None] = mapped_column(String(20))  # warning, breach, reminder…
     due_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(20), default="pending")
     claimed_by: Mapped[str | None] = mapped_column(String(120))
@@ -178,6 +180,25 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_instance", "instance_id"),
         Index("ix_outbox_status", "status"),
+    )
+
+
+class InstanceLink(Base):
+    """A relation between two instances, e.g. complaints sharing one corrective action."""
+
+    __tablename__ = "instance_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("instance.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("instance.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(120))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (
+        UniqueConstraint("source_id", "target_id", "kind", name="uq_instance_link"),
+        Index("ix_instance_link_target", "target_id", "kind"),
     )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.security import generate_password_hash
 
 from engine import audit, clock
+from engine.config import Settings
 from engine.db import UnitOfWork
 from engine.errors import (
     ConcurrentUpdate,
@@ -45,6 +46,8 @@ from engine.models import (
     User,
     UserRole,
 )
+from engine.policy import DEFAULT_POLICY, POLICY_FILE, Policy, parse_policy
+from engine.process_helpers import ProcessContext, domain_helpers
 from engine.script_helpers import build_helpers
 from engine.validation import FORMS_PREFIX, check_deployment
 from engine.workflow import (
@@ -222,6 +225,15 @@ def _library(version: ProcessVersion):
     return library_for(version.content_hash, version.specs, version.flows)
 
 
+def _restore(
+    instance: Instance, session: Session, settings: Settings, actor: str
+) -> RunningWorkflow:
+    helpers = _helpers(session, settings, instance, actor)
+    return RunningWorkflow.restore(
+        _library(instance.process_version), instance.process_id, instance.state, helpers
+    )
+
+
 # --- instances ---------------------------------------------------------------------------------
 
 
@@ -231,43 +243,51 @@ def start_instance(
     """Start a new instance (a complaint) of the newest deployed version of ``process_id``."""
     data = _checked_free_data(data)
     with uow:
-        session = uow.session
-        version = _latest_version_with(session, process_id)
-        now = clock.now()
-        reference = _next_reference(session, uow.settings.reference_prefix(process_id), now.year)
-        instance = Instance(
-            reference=reference,
-            process_id=process_id,
-            version_id=version.id,
-            status="running",
-            summary={},
-            state=b"",
-            created_at=now,
-            updated_at=now,
-            created_by=actor,
-        )
-        instance.process_version = version
-        session.add(instance)
-        session.flush()
-        seeded = {**data, "reference": reference, "started_at": now.isoformat()}
-        audit.append(
-            session,
-            instance,
-            "instance_started",
-            actor,
-            process_id=process_id,
-            data={"version": version.number, "data": to_json_safe(data)},
-        )
-        running = _guard(
-            lambda: RunningWorkflow.start(_library(version), process_id, seeded, _helpers()),
-            instance,
-            actor,
-            uow,
-        )
-        events = _guard(running.run, instance, actor, uow)
-        _save(session, instance, running, events, actor)
+        try:
+            instance = _start(uow.session, uow.settings, process_id, data, actor)
+        except ScriptError as exc:
+            raise ProcessError(
+                f"'{process_id}' could not start: {exc} — nothing was saved; "
+                "a process owner must correct the diagram or the data"
+            ) from exc
         _commit(uow)
         return _instance_view(instance)
+
+
+def _start(
+    session: Session, settings: Settings, process_id: str, data: Mapping[str, Any], actor: str
+) -> Instance:
+    """Create and run an instance inside the caller's transaction."""
+    version = _latest_version_with(session, process_id)
+    now = clock.now()
+    reference = _next_reference(session, settings.reference_prefix(process_id), now.year)
+    instance = Instance(
+        reference=reference,
+        process_id=process_id,
+        version_id=version.id,
+        status="running",
+        summary={},
+        state=b"",
+        created_at=now,
+        updated_at=now,
+        created_by=actor,
+    )
+    instance.process_version = version
+    session.add(instance)
+    session.flush()
+    audit.append(
+        session,
+        instance,
+        "instance_started",
+        actor,
+        process_id=process_id,
+        data={"version": version.number, "data": to_json_safe(dict(data))},
+    )
+    seeded = {**data, "reference": reference, "started_at": now.isoformat()}
+    helpers = _helpers(session, settings, instance, actor)
+    running = RunningWorkflow.start(_library(version), process_id, seeded, helpers)
+    _save(session, instance, running, running.run(), actor)
+    return instance
 
 
 def get_instance(reference: str, uow: UnitOfWork) -> InstanceView:
@@ -472,9 +492,7 @@ def task_form_context(task_id: str, uow: UnitOfWork) -> dict:
     """What a task page needs: the task, its form definition and the data it starts from."""
     with uow:
         task, instance = _task_and_instance(uow.session, task_id)
-        running = RunningWorkflow.restore(
-            _library(instance.process_version), instance.process_id, instance.state, _helpers()
-        )
+        running = _restore(instance, uow.session, uow.settings, SYSTEM_ACTOR)
         form = _form_definition(instance.process_version, task.form) if task.form else None
         return {
             "task": _task_view(task, instance.reference, instance.stage, instance.summary),
@@ -502,12 +520,7 @@ def complete_task(
         else:
             cleaned = _checked_free_data(data)
         running = _guard(
-            lambda: RunningWorkflow.restore(
-                _library(version), instance.process_id, instance.state, _helpers()
-            ),
-            instance,
-            actor,
-            uow,
+            lambda: _restore(instance, session, uow.settings, actor), instance, actor, uow
         )
         try:
             events = _guard(lambda: running.complete_task(task_id, cleaned), instance, actor, uow)
@@ -596,14 +609,8 @@ def deliver_message(
     with uow:
         session = uow.session
         instance = _instance(session, reference, for_update=True)
-        version = instance.process_version
         running = _guard(
-            lambda: RunningWorkflow.restore(
-                _library(version), instance.process_id, instance.state, _helpers()
-            ),
-            instance,
-            actor,
-            uow,
+            lambda: _restore(instance, session, uow.settings, actor), instance, actor, uow
         )
         try:
             events = _guard(
@@ -623,14 +630,8 @@ def fire_due_timers(reference: str, uow: UnitOfWork, actor: str = "scheduler") -
         instance = _instance(session, reference, for_update=True)
         if instance.status != "running":
             return []
-        version = instance.process_version
         running = _guard(
-            lambda: RunningWorkflow.restore(
-                _library(version), instance.process_id, instance.state, _helpers()
-            ),
-            instance,
-            actor,
-            uow,
+            lambda: _restore(instance, session, uow.settings, actor), instance, actor, uow
         )
         events = _guard(running.fire_due_timers, instance, actor, uow)
         fired = _save(session, instance, running, events, actor)
@@ -774,6 +775,8 @@ def _project_timers(
             attached_to=info.attached_to,
             interrupting=info.interrupting,
             attached_task_id=info.attached_task_id,
+            clock=info.clock,
+            clock_role=info.clock_role,
             due_at=info.due_at,
             state="pending",
         )
@@ -886,8 +889,26 @@ def verify_audit(uow: UnitOfWork, reference: str | None = None) -> list[audit.Ch
 # --- transactions and failures ----------------------------------------------------------------
 
 
-def _helpers():
-    return build_helpers()
+_POLICY_CACHE: dict[str, Policy] = {}
+
+
+def policy_of(version: ProcessVersion) -> Policy:
+    """The policy deployed with a version (the built-in defaults when it has none)."""
+    if version.content_hash not in _POLICY_CACHE:
+        text = version.files.get(POLICY_FILE)
+        _POLICY_CACHE[version.content_hash] = parse_policy(text) if text else DEFAULT_POLICY
+    return _POLICY_CACHE[version.content_hash]
+
+
+def _helpers(session: Session, settings: Settings, instance: Instance, actor: str) -> dict:
+    """The functions a diagram may call while this instance runs, bound to this transaction."""
+    policy = policy_of(instance.process_version)
+
+    def start_linked(process_id: str, data: Mapping[str, Any]) -> str:
+        return _start(session, settings, process_id, _checked_free_data(data), actor).reference
+
+    context = ProcessContext(session, settings, instance, policy, actor, start_linked)
+    return build_helpers({**policy.helpers(), **domain_helpers(context)})
 
 
 def _guard(action, instance: Instance, actor: str, uow: UnitOfWork):

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from engine.forms import FormDefinitionError, parse_form_definition
+from engine.policy import PolicyError, parse_policy
 from engine.workflow import ParsedDeployment, Problem, parse_deployment
 
 FORMS_PREFIX = "forms/"
@@ -46,6 +47,9 @@ def check_deployment(files: Mapping[str, str]) -> tuple[ParsedDeployment | None,
     }
     for name, text in forms.items():
         problems.extend(_form_problems(name, text))
+    for name, text in files.items():
+        if name.endswith(".toml"):
+            problems.extend(_policy_problems(name, text))
     parsed, diagram_problems = parse_deployment(files)
     problems.extend(diagram_problems)
     if parsed is not None:
@@ -115,6 +119,14 @@ def _form_problems(name: str, text: str) -> list[Problem]:
             )
             for p in exc.problems
         ]
+    return []
+
+
+def _policy_problems(name: str, text: str) -> list[Problem]:
+    try:
+        parse_policy(text, name)
+    except PolicyError as exc:
+        return exc.problems
     return []
 
 

@@ -520,9 +520,13 @@ def _sequence_flows(sources) -> dict[str, dict[str, dict]]:
     return flows
 
 
+def _properties(task_spec) -> dict:
+    """The spiffworkflow:properties of an element (form file, clock name and role, …)."""
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
+
+
 def _form_of(task_spec) -> str | None:
-    properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
-    return properties.get(FORM_PROPERTY)
+    return _properties(task_spec).get(FORM_PROPERTY)
 
 
 # --- a deployed version, ready to run ------------------------------------------------------
@@ -591,6 +595,8 @@ class TimerInfo:
     attached_to: str | None
     attached_task_id: str | None
     interrupting: bool
+    clock: str | None = None
+    clock_role: str | None = None
 
 
 @dataclass
@@ -777,6 +783,8 @@ class RunningWorkflow:
                     attached_to=attached.task_spec.bpmn_id if attached else None,
                     attached_task_id=str(attached.id) if attached else None,
                     interrupting=bool(getattr(task.task_spec, "cancel_activity", True)),
+                    clock=_properties(task.task_spec).get("clock"),
+                    clock_role=_properties(task.task_spec).get("clock_role"),
                 )
             )
         return result
@@ -856,6 +864,8 @@ class RunningWorkflow:
                 "timer_fired",
                 attached_to=_bpmn_id(_attached_task(task)),
                 interrupting=bool(getattr(spec, "cancel_activity", True)),
+                clock=_properties(spec).get("clock"),
+                clock_role=_properties(spec).get("clock_role"),
             )
         if isinstance(definition, MessageEventDefinition) and isinstance(spec, CatchingEvent):
             return event("message_received", message=definition.name, changes=_data_changes(task))

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 93d64a66d077
+Revision ID: 7265220cb9f1
 Revises: 
-Create Date: 2026-11-23 09:30:07.720038
+Create Date: 2026-11-23 09:34:32.723953
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import engine.models
 
 
-revision = '93d64a66d077'
+revision = '7265220cb9f1'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -120,6 +120,22 @@ def upgrade() -> None:
         batch_op.create_index('ix_human_task_instance', ['instance_id'], unique=False)
         batch_op.create_index('ix_human_task_lane_due', ['lane', 'due_at'], unique=False)
 
+    op.create_table('instance_link',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source_id', sa.Integer(), nullable=False),
+    sa.Column('target_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('created_at', engine.models.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['source_id'], ['instance.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['target_id'], ['instance.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('source_id', 'target_id', 'kind', name='uq_instance_link')
+    )
+    with op.batch_alter_table('instance_link', schema=None) as batch_op:
+        batch_op.create_index('ix_instance_link_target', ['target_id', 'kind'], unique=False)
+
     op.create_table('outbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=False),
@@ -146,6 +162,8 @@ def upgrade() -> None:
     sa.Column('attached_to', sa.String(length=120), nullable=True),
     sa.Column('attached_task_id', sa.String(length=36), nullable=True),
     sa.Column('interrupting', sa.Boolean(), nullable=False),
+    sa.Column('clock', sa.String(length=60), nullable=True),
+    sa.Column('clock_role', sa.String(length=20), nullable=True),
     sa.Column('due_at', engine.models.UtcDateTime(timezone=True), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('claimed_by', sa.String(length=120), nullable=True),
@@ -174,6 +192,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_instance')
 
     op.drop_table('outbox_message')
+    with op.batch_alter_table('instance_link', schema=None) as batch_op:
+        batch_op.drop_index('ix_instance_link_target')
+
+    op.drop_table('instance_link')
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.drop_index('ix_human_task_lane_due')
         batch_op.drop_index('ix_human_task_instance')

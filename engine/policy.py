@@ -1,0 +1,133 @@
+"""The organisation's complaint policy: the values process owners set in ``policy.toml``.
+
+The file is deployed with the diagrams, so each process version carries the policy it was
+deployed with. Diagrams read it through script helpers: ``deadline("answer", received_at)``,
+``warning("answer", received_at)``, ``policy("checkin.reminder_days")``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.calendar import (
+    PRESET_RULES,
+    BusinessCalendar,
+    CalendarError,
+    DeadlineRule,
+    RuleBook,
+    parse_instant,
+)
+from engine.workflow import Problem
+
+POLICY_FILE = "policy.toml"
+
+
+class PolicyError(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Policy:
+    values: Mapping[str, Any] = field(default_factory=dict)
+    calendar: BusinessCalendar = field(default_factory=lambda: BusinessCalendar("FR"))
+    rulebook: RuleBook = field(
+        default_factory=lambda: RuleBook(default_calendar=BusinessCalendar("FR"))
+    )
+
+    def value(self, dotted_key: str, default: Any = None) -> Any:
+        """A policy value by its dotted path, e.g. ``checkin.reminder_days``."""
+        node: Any = self.values
+        for part in dotted_key.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                if default is not None:
+                    return default
+                raise KeyError(f"the policy has no value '{dotted_key}'")
+            node = node[part]
+        return node
+
+    def deadline(self, name: str, start: datetime | str) -> str:
+        """When deadline ``name`` falls for a clock started at ``start``, as a UTC ISO instant."""
+        return _utc_iso(self.rulebook.due(name, self._instant(start)))
+
+    def warning(self, name: str, start: datetime | str) -> str:
+        return _utc_iso(self.rulebook.warning(name, self._instant(start)))
+
+    def _instant(self, start: datetime | str) -> datetime:
+        return parse_instant(start, self.calendar) if isinstance(start, str) else start
+
+    def helpers(self) -> dict[str, Callable]:
+        return {"deadline": self.deadline, "warning": self.warning, "policy": self.value}
+
+
+def _utc_iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat()
+
+
+def parse_policy(text: str, file_name: str = POLICY_FILE) -> Policy:
+    """Read a policy file; every problem found is reported in one PolicyError."""
+    try:
+        values = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problem = Problem(file_name, _toml_line(exc), None, f"not valid TOML: {exc}")
+        raise PolicyError([problem]) from exc
+    problems: list[Problem] = []
+    organisation = values.get("organisation", {})
+    try:
+        calendar = BusinessCalendar(
+            organisation.get("country", "FR"),
+            subdivision=organisation.get("subdivision"),
+            timezone=organisation.get("timezone"),
+        )
+    except (CalendarError, TypeError) as exc:
+        problems.append(Problem(file_name, None, "organisation", str(exc)))
+        calendar = BusinessCalendar("FR")
+    rules = {}
+    for name, spec in (values.get("deadlines") or {}).items():
+        try:
+            rules[name] = _rule(name, spec)
+        except CalendarError as exc:
+            problems.append(Problem(file_name, None, f"deadlines.{name}", str(exc)))
+    if problems:
+        raise PolicyError(problems)
+    return Policy(values, calendar, RuleBook(rules, default_calendar=calendar))
+
+
+def _rule(name: str, spec: Any) -> DeadlineRule:
+    if not isinstance(spec, Mapping):
+        raise CalendarError(f"Deadline rule '{name}': give a table, e.g. preset = \"acpr-answer\"")
+    if "preset" in spec:
+        preset = spec["preset"]
+        if preset not in PRESET_RULES:
+            known = ", ".join(sorted(PRESET_RULES))
+            raise CalendarError(
+                f"Deadline rule '{name}': unknown preset '{preset}'; known: {known}"
+            )
+        extra = set(spec) - {"preset", "warning"}
+        if extra:
+            raise CalendarError(
+                f"Deadline rule '{name}': a preset only takes 'warning' beside it, "
+                f"not {', '.join(sorted(extra))}"
+            )
+        rule = dataclasses.replace(PRESET_RULES[preset], name=name)
+        if "warning" in spec:
+            rule = dataclasses.replace(rule, warning_ratio=spec["warning"])  # validated on creation
+        return rule
+    return DeadlineRule.from_mapping(name, spec)
+
+
+def _toml_line(exc: tomllib.TOMLDecodeError) -> int | None:
+    message = str(exc)
+    marker = "(at line "
+    if marker in message:
+        return int(message.split(marker, 1)[1].split(",", 1)[0])
+    return None
+
+
+DEFAULT_POLICY = Policy()
