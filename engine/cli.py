@@ -102,6 +102,9 @@ def register_engine_commands(group: click.Group) -> None:
         user,
     ):
         group.add_command(command)
+    from engine.demo import demo  # demo builds on these commands' helpers
+
+    group.add_command(demo)
 
 
 @click.command()

@@ -57,8 +57,7 @@ def check_deployment(files: Mapping[str, str]) -> tuple[ParsedDeployment | None,
             if form not in forms:
                 problems.extend(
                     Problem(
-                        _file_of(files, element),
-                        None,
+                        *_location_of(files, element),
                         element,
                         f"uses the form '{form}', which is not among the form files",
                     )
@@ -130,9 +129,10 @@ def _policy_problems(name: str, text: str) -> list[Problem]:
     return []
 
 
-def _file_of(files: Mapping[str, str], element_id: str) -> str:
+def _location_of(files: Mapping[str, str], element_id: str) -> tuple[str, int | None]:
+    """The file and line where a diagram element is defined."""
     needle = f'id="{element_id}"'
     for name, text in files.items():
         if name.endswith(".bpmn") and needle in text:
-            return name
-    return "(deployment)"
+            return name, text[: text.index(needle)].count("\n") + 1
+    return "(deployment)", None

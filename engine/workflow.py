@@ -7,7 +7,9 @@ Nothing outside this module imports SpiffWorkflow. The rest of the engine sees p
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -319,7 +321,18 @@ def _local(tag) -> str:
 def _precheck_bpmn(name: str, root) -> list[Problem]:
     """Structural checks SpiffWorkflow reports poorly or not at all."""
     problems = []
-    for process in root.iter(f"{{{BPMN_NS}}}process"):
+    processes = list(root.iter(f"{{{BPMN_NS}}}process"))
+    if processes and all(p.get("isExecutable", "true") == "false" for p in processes):
+        first = processes[0]
+        problems.append(
+            Problem(
+                name,
+                first.sourceline,
+                first.get("id"),
+                'no process in this file is executable; set isExecutable="true" on the one to run',
+            )
+        )
+    for process in processes:
         ids = {el.get("id") for el in process.iter() if el.get("id")}
         for el in process.iter():
             tag = _local(el.tag)
@@ -349,12 +362,33 @@ def _precheck_bpmn(name: str, root) -> list[Problem]:
     return problems
 
 
+def _missing_called_processes(sources) -> list[Problem]:
+    process_ids = {
+        process.get("id")
+        for root in sources.values()
+        for process in root.iter(f"{{{BPMN_NS}}}process")
+    }
+    problems = []
+    for name, root in sources.items():
+        for call in root.iter(f"{{{BPMN_NS}}}callActivity"):
+            called = call.get("calledElement")
+            if called not in process_ids:
+                message = (
+                    f"calls the process '{called}', which none of the files defines; "
+                    "check the name or validate it together with the file that defines it"
+                )
+                problems.append(Problem(name, call.sourceline, call.get("id"), message))
+    return problems
+
+
 def _problem_from_validation(exc: ValidationException, default_file: str) -> Problem:
     message = str(exc.args[0]) if exc.args else str(exc)
     message = message.replace(
         "There is no support implemented for this task type.",
         "this kind of element is not supported by the engine",
     )
+    if message == "No start event found":
+        message = "the process has no start event; add one where the work begins"
     if "Unknown Time Specification" in message:
         message = "the timer has no valid expression (give a date, a duration or a cycle)"
     if "Multiple outgoing flows are not supported" in message:
@@ -362,9 +396,24 @@ def _problem_from_validation(exc: ValidationException, default_file: str) -> Pro
             "a task has several outgoing flows; put an exclusive or parallel "
             "gateway after it to say which path to take"
         )
-    if message.startswith("Element 'bpmn:") or "XSD" in message or "not expected" in message:
-        message = f"not valid BPMN: {message}"
-    return Problem(exc.file_name or default_file, exc.line_number or None, exc.id or None, message)
+    element_id = exc.id or None
+    if message.startswith("Element '{"):
+        message = "not valid BPMN: " + re.sub(r"\{[^}]*\}", "bpmn:", message, count=1)
+    return Problem(exc.file_name or default_file, exc.line_number or None, element_id, message)
+
+
+def _located(problem: Problem, root) -> Problem:
+    """Name the element on the problem's line when the parser did not say which one it was."""
+    if problem.element_id or not problem.line:
+        return problem
+    for element in root.iter():
+        if (
+            isinstance(element.tag, str)
+            and element.sourceline == problem.line
+            and element.get("id")
+        ):
+            return dataclasses.replace(problem, element_id=element.get("id"))
+    return problem
 
 
 def _element_index(sources: Mapping[str, Any]) -> dict[str, tuple[str, int]]:
@@ -399,9 +448,22 @@ def _iter_expressions(spec) -> Iterable[tuple[str, str, str]]:
             yield bpmn_id, "timer", event_definition.expression
 
 
+_BARE_ISO_TIMER = re.compile(
+    r"^(R\d*/)?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
+)
+
+
 def _check_code(expressions, element_index, default_file) -> list[Problem]:
     problems = []
     for element_id, kind, code in expressions:
+        if kind == "timer" and _BARE_ISO_TIMER.match(code.strip()):
+            file, line = element_index.get(element_id, (default_file, None))
+            message = (
+                f"the timer '{code.strip()}' is a bare ISO value, but timer expressions are "
+                f'Python: write "{code.strip()}" (with quotes) or call deadline(...)'
+            )
+            problems.append(Problem(file, line, element_id, message))
+            continue
         mode = "exec" if kind in {"script", "pre-script", "post-script"} else "eval"
         try:
             compile_restricted(code, mode)
@@ -446,6 +508,7 @@ def parse_deployment(files: Mapping[str, str]) -> tuple[ParsedDeployment | None,
     for name, root in sources.items():
         if name.endswith(".bpmn"):
             problems.extend(_precheck_bpmn(name, root))
+    problems.extend(_missing_called_processes(sources))
     if problems:
         return None, problems
     if not any(n.endswith(".bpmn") for n in sources):
@@ -459,7 +522,7 @@ def parse_deployment(files: Mapping[str, str]) -> tuple[ParsedDeployment | None,
             else:
                 parser.add_dmn_xml(root, filename=name)
         except ValidationException as exc:
-            problems.append(_problem_from_validation(exc, name))
+            problems.append(_located(_problem_from_validation(exc, name), root))
         except SpiffWorkflowException as exc:
             problems.append(Problem(name, None, None, str(exc)))
     if problems:
@@ -473,7 +536,11 @@ def parse_deployment(files: Mapping[str, str]) -> tuple[ParsedDeployment | None,
             spec = parser.get_spec(process_id)
             subprocess_specs = parser.get_subprocess_specs(process_id)
         except ValidationException as exc:
-            problems.append(_problem_from_validation(exc, file_name))
+            problem = _problem_from_validation(exc, file_name)
+            if problem.line is None and problem.element_id in element_index:
+                file, line = element_index[problem.element_id]
+                problem = dataclasses.replace(problem, file=file, line=line)
+            problems.append(problem)
             continue
         except SpiffWorkflowException as exc:
             problems.append(Problem(file_name, None, process_id, str(exc)))
