@@ -53,10 +53,11 @@ class ProcessVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(unique=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    files: Mapped[dict] = mapped_column(JSON)  # {file name: text}
-    specs: Mapped[dict] = mapped_column(JSON)  # {process id: serialized spec}
+    # The three large columns load only when asked for: restored specs are cached per hash.
+    files: Mapped[dict] = mapped_column(JSON, deferred=True)  # {file name: text}
+    specs: Mapped[dict] = mapped_column(JSON, deferred=True)  # {process id: serialized spec}
     process_ids: Mapped[list] = mapped_column(JSON)  # executable (startable) process ids
-    flows: Mapped[dict] = mapped_column(JSON)  # {process id: {"source>target": flow id}}
+    flows: Mapped[dict] = mapped_column(JSON, deferred=True)  # {"source>target": flow id}
     deployed_by: Mapped[str] = mapped_column(String(120))
     deployed_at: Mapped[datetime]
 

@@ -222,7 +222,7 @@ def _latest_version_with(session: Session, process_id: str) -> ProcessVersion:
 
 
 def _library(version: ProcessVersion):
-    return library_for(version.content_hash, version.specs, version.flows)
+    return library_for(version.content_hash, lambda: (version.specs, version.flows))
 
 
 def _restore(
@@ -541,8 +541,10 @@ def _task_and_instance(session: Session, task_id: str, for_update: bool = False)
             f"task {task_id} is no longer waiting: it was completed or cancelled "
             "(reload the complaint to see what happened)"
         )
-    instance = session.get(Instance, task.instance_id, with_for_update=for_update or None)
-    return task, instance
+    query = select(Instance).where(Instance.id == task.instance_id)
+    if for_update:
+        query = query.with_for_update(of=Instance)
+    return task, session.scalar(query)
 
 
 def _task_view(task: HumanTask, reference: str, stage: str | None, summary) -> TaskView:
@@ -667,8 +669,8 @@ def _save(
 ) -> list[Timer]:
     """Write the run's outcome: state, stage, summary, task and timer rows, outbox, audit."""
     now = clock.now()
-    fired = _project_timers(session, instance, running, now)
-    _project_tasks(session, instance, running, now)
+    fired, pending = _project_timers(session, instance, running, now)
+    _project_tasks(session, instance, running, pending, now)
     for message in running.sent_messages():
         session.add(
             OutboxMessage(
@@ -687,7 +689,9 @@ def _save(
             data=event.data,
             at=now,
         )
-    instance.stage = running.stage()
+    milestones = [event for event in events if event.kind == "milestone_reached"]
+    if milestones:
+        instance.stage = milestones[-1].element_name or milestones[-1].element_id
     instance.summary = to_json_safe(
         {k: v for k, v in running.current_data().items() if k in SUMMARY_KEYS}
     )
@@ -711,7 +715,9 @@ def _engine_actor(actor: str, event: EngineEvent) -> str:
     return actor if event.kind in ("message_received",) else SYSTEM_ACTOR
 
 
-def _project_tasks(session: Session, instance: Instance, running: RunningWorkflow, now) -> None:
+def _project_tasks(
+    session: Session, instance: Instance, running: RunningWorkflow, pending: list[Timer], now
+) -> None:
     ready = {task.id: task for task in running.human_tasks()}
     existing = {
         task.id: task
@@ -720,9 +726,6 @@ def _project_tasks(session: Session, instance: Instance, running: RunningWorkflo
     gone = [task_id for task_id in existing if task_id not in ready]
     if gone:
         session.execute(delete(HumanTask).where(HumanTask.id.in_(gone)))
-    pending = session.scalars(
-        select(Timer).where(Timer.instance_id == instance.id, Timer.state == "pending")
-    ).all()
     for task_id, info in ready.items():
         enclosing = set(running.enclosing_task_ids(task_id))
         dues = [t.due_at for t in pending if t.interrupting and t.attached_task_id in enclosing]
@@ -748,17 +751,18 @@ def _project_tasks(session: Session, instance: Instance, running: RunningWorkflo
 
 def _project_timers(
     session: Session, instance: Instance, running: RunningWorkflow, now
-) -> list[Timer]:
+) -> tuple[list[Timer], list[Timer]]:
+    """Sync timer rows with the waiting timers; returns (fired timers, still-waiting timers)."""
     waiting = {(t.task_id, t.due_at): t for t in running.waiting_timers()}
     rows = session.scalars(
         select(Timer).where(
             Timer.instance_id == instance.id, Timer.state.in_(("pending", "firing"))
         )
     ).all()
-    fired = []
+    fired, still_waiting = [], []
     for row in rows:
-        if (row.task_id, row.due_at) in waiting:
-            waiting.pop((row.task_id, row.due_at))
+        if waiting.pop((row.task_id, row.due_at), None) is not None:
+            still_waiting.append(row)
             continue
         if row.due_at <= now:
             row.state, row.fired_at = "fired", now
@@ -781,8 +785,8 @@ def _project_timers(
             state="pending",
         )
         session.add(timer)
-    session.flush()
-    return fired
+        still_waiting.append(timer)
+    return fired, still_waiting
 
 
 # --- users and roles ------------------------------------------------------------------------------
@@ -849,10 +853,12 @@ def _user(session: Session, username: str) -> User:
 
 
 def _lanes_of(session: Session, user: User) -> set[str]:
-    lanes: set[str] = set()
-    for role in user.roles:
-        lanes.update(_role(session, role).lanes)
-    return lanes
+    rows = session.scalars(
+        select(Role.lanes)
+        .join(UserRole, UserRole.role == Role.name)
+        .where(UserRole.username == user.username)
+    )
+    return {lane for lanes in rows for lane in lanes}
 
 
 def _lane_filter(lanes):

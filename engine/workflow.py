@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -626,11 +627,14 @@ _LIBRARIES: OrderedDict[str, ProcessLibrary] = OrderedDict()
 _LIBRARY_CACHE_SIZE = 32
 
 
-def library_for(content_hash: str, specs: Mapping[str, dict], flows) -> ProcessLibrary:
-    """The cached library of a version (versions never change, so the hash is a safe key)."""
+def library_for(content_hash: str, load: Callable[[], tuple[Mapping, Mapping]]) -> ProcessLibrary:
+    """The cached library of a version; ``load`` gives (specs, flows) on a cache miss only.
+
+    Versions never change, so their content hash is a safe key.
+    """
     library = _LIBRARIES.get(content_hash)
     if library is None:
-        library = _LIBRARIES[content_hash] = ProcessLibrary(specs, flows)
+        library = _LIBRARIES[content_hash] = ProcessLibrary(*load())
         if len(_LIBRARIES) > _LIBRARY_CACHE_SIZE:
             _LIBRARIES.popitem(last=False)
     _LIBRARIES.move_to_end(content_hash)
@@ -889,14 +893,19 @@ class RunningWorkflow:
 
     # audit: what changed since the last look
 
-    def _snapshot(self) -> dict:
-        return {t.id: t.state for t in self._wf.get_tasks(state=TaskState.ANY_MASK)}
+    def _snapshot(self) -> tuple[float, dict]:
+        """When we last looked, and the states of the tasks that were live then."""
+        live = self._wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+        return time.time(), {t.id: t.state for t in live}
 
     def _events_since_last_look(self) -> list[EngineEvent]:
-        before, changed = self._states, []
+        """Audit events for every task whose state changed since the last look, in order."""
+        (looked_at, live_before), changed = self._states, []
         for order, task in enumerate(self._wf.get_tasks(state=TaskState.ANY_MASK)):
-            previous = before.get(task.id)
-            if task.state != previous and task.task_spec.bpmn_id is not None:
+            if task.last_state_change < looked_at or task.task_spec.bpmn_id is None:
+                continue
+            previous = live_before.get(task.id)
+            if task.state != previous:
                 changed.append((task.last_state_change, order, task, previous))
         self._states = self._snapshot()
         events = []
@@ -968,22 +977,6 @@ class RunningWorkflow:
                 }
             )
         return taken
-
-    def stage(self) -> str | None:
-        """The name of the last milestone reached, across every process of the instance."""
-        latest = None
-        for task in self._wf.get_tasks(state=TaskState.ANY_MASK):
-            spec = task.task_spec
-            is_milestone = (
-                task.state == TaskState.COMPLETED
-                and isinstance(spec, IntermediateThrowEvent)
-                and isinstance(spec.event_definition, NoneEventDefinition)
-            )
-            if is_milestone and (
-                latest is None or task.last_state_change >= latest.last_state_change
-            ):
-                latest = task
-        return (latest.task_spec.bpmn_name or latest.task_spec.bpmn_id) if latest else None
 
 
 def _visible(task):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import services
-from engine.errors import ConcurrentUpdate, ProcessError, TaskAlreadyCompleted
+from engine.errors import ConcurrentUpdate, ProcessError
 from engine.models import AuditEvent, HumanTask, Instance, OutboxMessage, Timer
 from engine.workflow import RunningWorkflow
 
@@ -87,7 +87,7 @@ def test_two_agents_completing_the_same_task_at_once_one_wins(deployed, uow, dat
         try:
             services.complete_task(task.id, {"accepted": False}, user, uow())
             outcomes[user] = "done"
-        except (TaskAlreadyCompleted, ConcurrentUpdate) as exc:
+        except Exception as exc:  # any failure must show up in the assertion below
             outcomes[user] = type(exc).__name__
 
     threads = [threading.Thread(target=complete, args=(user,)) for user in ("alice", "bob")]
