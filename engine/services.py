@@ -397,95 +397,80 @@ def list_tasks(
         if reference is not None:
             query = query.where(Instance.reference == reference)
         return [
-            _task_view(task, ref, stage, summary)
+            _task_row_view(task, ref, stage, summary)
             for task, ref, stage, summary in session.execute(query)
         ]
 
 
 def get_task(task_id: str, uow: UnitOfWork) -> TaskView:
     with uow:
-        task, instance = _task_and_instance(uow.session, task_id)
-        return _task_view(task, instance.reference, instance.stage, instance.summary)
+        return _task_view(*_task_and_instance(uow.session, task_id))
 
 
 def claim_task(task_id: str, actor: str, uow: UnitOfWork) -> TaskView:
     """Take a task for yourself; a conditional update, so two agents cannot both get it."""
     with uow:
         session = uow.session
-        task, instance = _task_and_instance(session, task_id)
+        task, instance = _task_and_instance(session, task_id, for_update=True)
         _require_lane(session, actor, task)
-        now = clock.now()
         claimed = session.execute(
             update(HumanTask)
             .where(HumanTask.id == task_id, HumanTask.assignee.is_(None))
-            .values(assignee=actor, claimed_at=now)
+            .values(assignee=actor, claimed_at=clock.now())
         ).rowcount
-        if not claimed:
-            session.refresh(task)
-            if task.assignee == actor:
-                return _task_view(task, instance.reference, instance.stage, instance.summary)
-            raise TaskAlreadyClaimed(f"task '{task.name}' is already claimed by {task.assignee}")
-        audit.append(
-            session,
-            instance,
-            "task_claimed",
-            actor,
-            process_id=task.process_id,
-            element_id=task.bpmn_id,
-            element_name=task.name,
-        )
-        instance.updated_at = now
-        _commit(uow)
         session.refresh(task)
-        return _task_view(task, instance.reference, instance.stage, instance.summary)
+        if not claimed:
+            if task.assignee == actor:
+                return _task_view(task, instance)
+            raise TaskAlreadyClaimed(f"task '{task.name}' is already claimed by {task.assignee}")
+        return _record_assignment(uow, task, instance, "task_claimed", actor)
 
 
 def release_task(task_id: str, actor: str, uow: UnitOfWork) -> TaskView:
+    """Give a claimed task back to its lane (its assignee or a supervisor may)."""
     with uow:
         session = uow.session
-        task, instance = _task_and_instance(session, task_id)
+        task, instance = _task_and_instance(session, task_id, for_update=True)
         if task.assignee != actor and not _is_supervisor(session, actor):
             raise NotAllowed(
                 f"task '{task.name}' is assigned to {task.assignee or 'nobody'}; "
                 "only that person or a supervisor can release it"
             )
         task.assignee, task.claimed_at = None, None
-        audit.append(
-            session,
-            instance,
-            "task_released",
-            actor,
-            process_id=task.process_id,
-            element_id=task.bpmn_id,
-            element_name=task.name,
-        )
-        instance.updated_at = clock.now()
-        _commit(uow)
-        return _task_view(task, instance.reference, instance.stage, instance.summary)
+        return _record_assignment(uow, task, instance, "task_released", actor)
 
 
 def reassign_task(task_id: str, assignee: str, actor: str, uow: UnitOfWork) -> TaskView:
+    """A supervisor hands a task to someone who works in its lane."""
     with uow:
         session = uow.session
-        task, instance = _task_and_instance(session, task_id)
+        task, instance = _task_and_instance(session, task_id, for_update=True)
         if not _is_supervisor(session, actor):
             raise NotAllowed("only a supervisor can reassign a task")
         _require_lane(session, assignee, task)
         previous = task.assignee
         task.assignee, task.claimed_at = assignee, clock.now()
-        audit.append(
-            session,
-            instance,
-            "task_reassigned",
-            actor,
-            process_id=task.process_id,
-            element_id=task.bpmn_id,
-            element_name=task.name,
-            data={"from": previous, "to": assignee},
+        return _record_assignment(
+            uow, task, instance, "task_reassigned", actor, {"from": previous, "to": assignee}
         )
-        instance.updated_at = clock.now()
-        _commit(uow)
-        return _task_view(task, instance.reference, instance.stage, instance.summary)
+
+
+def _record_assignment(
+    uow: UnitOfWork, task: HumanTask, instance: Instance, kind: str, actor: str, data=None
+) -> TaskView:
+    audit.append(
+        uow.session,
+        instance,
+        kind,
+        actor,
+        process_id=task.process_id,
+        element_id=task.bpmn_id,
+        element_name=task.name,
+        data=data,
+    )
+    instance.updated_at = clock.now()
+    _commit(uow)
+    return _task_view(task, instance)
 
 
 def task_form_context(task_id: str, uow: UnitOfWork) -> dict:
@@ -495,7 +480,7 @@ def task_form_context(task_id: str, uow: UnitOfWork) -> dict:
         running = _restore(instance, uow.session, uow.settings, SYSTEM_ACTOR)
         form = _form_definition(instance.process_version, task.form) if task.form else None
         return {
-            "task": _task_view(task, instance.reference, instance.stage, instance.summary),
+            "task": _task_view(task, instance),
             "form": form,
             "data": to_json_safe(running.task_data(task_id)),
         }
@@ -547,7 +532,11 @@ def _task_and_instance(session: Session, task_id: str, for_update: bool = False)
     return task, session.scalar(query)
 
 
-def _task_view(task: HumanTask, reference: str, stage: str | None, summary) -> TaskView:
+def _task_view(task: HumanTask, instance: Instance) -> TaskView:
+    return _task_row_view(task, instance.reference, instance.stage, instance.summary)
+
+
+def _task_row_view(task: HumanTask, reference: str, stage: str | None, summary) -> TaskView:
     return TaskView(
         task.id,
         reference,
