@@ -70,6 +70,7 @@ SUMMARY_KEYS = (
     "kind",
     "channel",
     "subject",
+    "team",
 )
 
 BUILTIN_ROLES = {
@@ -717,7 +718,11 @@ def _project_tasks(
         session.execute(delete(HumanTask).where(HumanTask.id.in_(gone)))
     for task_id, info in ready.items():
         enclosing = set(running.enclosing_task_ids(task_id))
-        dues = [t.due_at for t in pending if t.interrupting and t.attached_task_id in enclosing]
+        dues = [
+            t.due_at
+            for t in pending
+            if t.attached_task_id in enclosing and (t.interrupting or t.clock_role == "breach")
+        ]
         due = min(dues) if dues else None
         row = existing.get(task_id)
         if row is None:

@@ -47,6 +47,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 )
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -56,6 +57,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import (
     BoundaryEvent,
+    EventBasedGateway,
     IntermediateThrowEvent,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
@@ -220,8 +222,22 @@ class RestrictedTaskDataEnvironment(TaskDataEnvironment):
         return json.dumps(service(**params), default=_json_default)
 
 
+class _ScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow 3.2's ``call_service`` fails with a NameError of its own when a service
+    raises; report the service's error on its task instead, like any other diagram error."""
+
+    def call_service(self, task, **kwargs):
+        try:
+            return self.environment.call_service(task.data, **kwargs)
+        except Exception as exc:
+            name = kwargs.get("operation_name")
+            raise WorkflowTaskException(
+                f"service '{name}' failed", task=task, exception=exc
+            ) from exc
+
+
 def make_script_engine(helpers: Mapping[str, Callable] | None = None) -> PythonScriptEngine:
-    return PythonScriptEngine(environment=RestrictedTaskDataEnvironment(dict(helpers or {})))
+    return _ScriptEngine(environment=RestrictedTaskDataEnvironment(dict(helpers or {})))
 
 
 # --- serialization -----------------------------------------------------------------------
@@ -727,9 +743,7 @@ class RunningWorkflow:
         dct = json.loads(zlib.decompress(state))
         _SERIALIZER.migrate(dct)
         workflow = _SERIALIZER.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
-        workflow.script_engine = make_script_engine(helpers)
-        for subprocess in workflow.subprocesses.values():
-            subprocess.script_engine = workflow.script_engine
+        workflow.script_engine = make_script_engine(helpers)  # subprocesses use the top one
         return cls(workflow, library, process_id)
 
     def dump(self) -> bytes:
@@ -759,8 +773,13 @@ class RunningWorkflow:
 
     def deliver_message(self, name: str, payload: Mapping[str, Any]) -> list[EngineEvent]:
         for task in self._wf.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
-            definition = task.task_spec.event_definition
-            if isinstance(definition, MessageEventDefinition) and definition.name == name:
+            matching = [
+                d
+                for _, d in _caught_definitions(task.task_spec)
+                if isinstance(d, MessageEventDefinition) and d.name == name
+            ]
+            if matching:
+                definition = matching[0]
                 break
         else:
             raise NoWaitingReceiver(f"this complaint is not waiting for the message '{name}'")
@@ -830,9 +849,14 @@ class RunningWorkflow:
     def waiting_timers(self) -> list[TimerInfo]:
         result = []
         for task in self._wf.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
-            definition = task.task_spec.event_definition
-            if not isinstance(definition, TimerEventDefinition):
+            timers = [
+                (spec, d)
+                for spec, d in _caught_definitions(task.task_spec)
+                if isinstance(d, TimerEventDefinition)
+            ]
+            if not timers:
                 continue
+            event_spec, definition = timers[0]  # an event-based gateway races one timer
             value = task.internal_data.get("event_value")
             if isinstance(definition, CycleTimerEventDefinition):
                 value = value.get("next") if isinstance(value, dict) else None
@@ -848,14 +872,14 @@ class RunningWorkflow:
             result.append(
                 TimerInfo(
                     task_id=str(task.id),
-                    bpmn_id=task.task_spec.bpmn_id,
-                    name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                    bpmn_id=event_spec.bpmn_id,
+                    name=event_spec.bpmn_name or event_spec.bpmn_id,
                     due_at=datetime.fromtimestamp(due.timestamp(), tz=clock.now().tzinfo),
                     attached_to=attached.task_spec.bpmn_id if attached else None,
                     attached_task_id=str(attached.id) if attached else None,
                     interrupting=bool(getattr(task.task_spec, "cancel_activity", True)),
-                    clock=_properties(task.task_spec).get("clock"),
-                    clock_role=_properties(task.task_spec).get("clock_role"),
+                    clock=_properties(event_spec).get("clock"),
+                    clock_role=_properties(event_spec).get("clock_role"),
                 )
             )
         return result
@@ -933,6 +957,24 @@ class RunningWorkflow:
         if task.state != TaskState.COMPLETED:
             return None
         definition = getattr(spec, "event_definition", None)
+        gateway = task.parent.task_spec if task.parent is not None else None
+        if isinstance(gateway, EventBasedGateway) and spec in gateway.outputs:
+            # the gateway holds the events of the catch events that follow it
+            definition = gateway.event_definition.event_definitions[gateway.outputs.index(spec)]
+            if isinstance(definition, TimerEventDefinition):
+                return event(
+                    "timer_fired",
+                    attached_to=None,
+                    interrupting=True,
+                    clock=_properties(spec).get("clock"),
+                    clock_role=_properties(spec).get("clock_role"),
+                )
+            if isinstance(definition, MessageEventDefinition):
+                return event(
+                    "message_received",
+                    message=definition.name,
+                    changes=_data_changes(task.parent),
+                )
         if spec.manual:
             return event("task_completed", changes=_data_changes(task))
         if isinstance(definition, TimerEventDefinition):
@@ -977,6 +1019,18 @@ class RunningWorkflow:
                 }
             )
         return taken
+
+
+def _caught_definitions(spec) -> list[tuple[Any, Any]]:
+    """(catch event spec, event definition) pairs a waiting catching task waits for.
+
+    An event-based gateway holds the definitions of the catch events after it (SpiffWorkflow
+    moves them there), one per outgoing flow, in the order of its outputs.
+    """
+    definition = spec.event_definition
+    if isinstance(spec, EventBasedGateway) and isinstance(definition, MultipleEventDefinition):
+        return list(zip(spec.outputs, definition.event_definitions, strict=False))
+    return [(spec, definition)]
 
 
 def _visible(task):
