@@ -15,6 +15,7 @@ def client(settings, database):
             "TESTING": True,
             "DOLEANCE_DATABASE_URL": settings.database_url,
             "DOLEANCE_INSTANCE_DIR": str(settings.instance_dir),
+            "WTF_CSRF_ENABLED": False,  # about what the overview shows, not about forms
         }
     )
     return app.test_client()
@@ -22,8 +23,10 @@ def client(settings, database):
 
 def test_the_overview_lists_versions_waiting_tasks_and_complaints(deployed, uow, client):
     reference = services.start_instance("claim", {"amount": 1}, "alice", uow()).reference
+    services.create_user("olivia", ["process_owner"], uow(), password="demo")
+    client.post("/login", data={"username": "olivia", "password": "demo"})
 
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/overview").get_data(as_text=True)
 
     assert "claim, fragile" in page
     assert "Review the claim" in page

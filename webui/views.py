@@ -1,4 +1,4 @@
-"""Operator overview: what is deployed, running and waiting (the agent UI builds on this)."""
+"""Operator overview: what is deployed, running and waiting; and the health check."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from flask import Blueprint, jsonify, render_template
 
 from engine import services
 from webui import database
+from webui.auth import role_required
 
 bp = Blueprint("overview", __name__)
 
 
-@bp.get("/")
+@bp.get("/overview")
+@role_required("supervisor", "quality", "process_owner", "auditor")
 def overview():
     uow = database().unit_of_work
     return render_template(

@@ -1,0 +1,74 @@
+"""Who is using the application: checking a password, loading a user and what they may work on.
+
+Results are plain dataclasses, never ORM objects, like every other service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from engine.db import UnitOfWork
+from engine.models import Role, User, UserRole
+
+# Roles that work ready tasks in lanes (the others read complaints, deploy or audit).
+WORKING_ROLES = frozenset({"agent", "supervisor", "quality", "admin"})
+
+
+@dataclass(frozen=True)
+class UserView:
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    lanes: frozenset[str]
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(set(roles) & set(self.roles))
+
+    @property
+    def works_tasks(self) -> bool:
+        return bool(WORKING_ROLES & set(self.roles))
+
+    def may_work_in(self, lane: str | None) -> bool:
+        """True when the user may see and do a task of ``lane`` (admins work every lane)."""
+        return "admin" in self.roles or lane is None or lane in self.lanes
+
+
+def authenticate(username: str, password: str, uow: UnitOfWork) -> UserView | None:
+    """The user when the password is theirs; None for any failure (no hint which part failed)."""
+    with uow:
+        user = uow.session.get(User, (username or "").strip())
+        if user is None or not user.active or not user.password_hash:
+            check_password_hash(_DUMMY_HASH, password or "")  # same cost as a real check
+            return None
+        if not check_password_hash(user.password_hash, password or ""):
+            return None
+        return _user_view(uow, user)
+
+
+def get_user(username: str, uow: UnitOfWork) -> UserView | None:
+    """An active user, or None when there is no such (active) user."""
+    with uow:
+        user = uow.session.get(User, username)
+        if user is None or not user.active:
+            return None
+        return _user_view(uow, user)
+
+
+def _user_view(uow: UnitOfWork, user: User) -> UserView:
+    rows = uow.session.scalars(
+        select(Role.lanes)
+        .join(UserRole, UserRole.role == Role.name)
+        .where(UserRole.username == user.username)
+    )
+    lanes = frozenset(lane for lanes in rows for lane in lanes or ())
+    return UserView(user.username, user.display_name, tuple(user.roles), lanes)
+
+
+_DUMMY_HASH = (
+    "scrypt:32768:8:1$5bTQbXv0fI2l4g7b$"
+    "1f7e8a5e0c1b8d9e3f2a4b6c8d0e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4c6d8e0f2a4b6c8d0e2f4a"
+    "6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4c6d8e0f2a4b6c8d0e"
+)

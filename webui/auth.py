@@ -1,0 +1,93 @@
+"""Signing in and out, the current user, and the role check every page makes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+
+from engine import accounts
+from webui import database
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Connectez-vous pour accéder à cette page."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "strong"
+
+
+class SignedInUser(UserMixin):
+    """The engine's UserView, as Flask-Login wants it."""
+
+    def __init__(self, view: accounts.UserView):
+        self.view = view
+
+    def get_id(self) -> str:
+        return self.view.username
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.view, name)
+
+
+@login_manager.user_loader
+def load_user(username: str) -> SignedInUser | None:
+    view = accounts.get_user(username, database().unit_of_work(read_only=True))
+    return SignedInUser(view) if view else None
+
+
+def role_required(*roles: str) -> Callable:
+    """Signed-in users with one of ``roles`` (admins always) may open the page; others get 403."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def checked(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles, "admin"):
+                abort(403)
+            return view(*args, **kwargs)
+
+        checked.roles = roles
+        return checked
+
+    return decorate
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` when it is a path on this site, else the inbox (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("inbox.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(url_for("inbox.home"))
+    username = ""
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        view = accounts.authenticate(
+            username, request.form.get("password", ""), database().unit_of_work(read_only=True)
+        )
+        if view is not None:
+            next_page = safe_next(request.args.get("next"))
+            session.clear()  # a fresh session: nothing from before signing in carries over
+            login_user(SignedInUser(view))
+            flash(f"Bienvenue, {view.display_name}.", "success")
+            return redirect(next_page)
+        flash("Identifiant ou mot de passe incorrect.", "error")
+        return render_template("login.html", username=username), 401
+    return render_template("login.html", username=username)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("auth.login"))
