@@ -87,6 +87,8 @@ def _when(value) -> str:
 
 
 def register_engine_commands(group: click.Group) -> None:
+    from engine.cli_timers import deadline, scheduler  # they build on this module
+
     for command in (
         init,
         deploy,
@@ -100,6 +102,8 @@ def register_engine_commands(group: click.Group) -> None:
         history,
         audit,
         user,
+        deadline,
+        scheduler,
     ):
         group.add_command(command)
     from engine.demo import demo  # demo builds on these commands' helpers

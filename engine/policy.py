@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from engine.calendar import (
@@ -57,6 +58,7 @@ class Policy:
         return _utc_iso(self.rulebook.due(name, self._instant(start)))
 
     def warning(self, name: str, start: datetime | str) -> str:
+        """When deadline ``name`` warns (its warning share of the time elapsed), in UTC ISO."""
         return _utc_iso(self.rulebook.warning(name, self._instant(start)))
 
     def _instant(self, start: datetime | str) -> datetime:
@@ -70,6 +72,16 @@ def _utc_iso(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat()
 
 
+def load_policy(path: Path) -> Policy:
+    """Read a policy file from disk; a missing or unreadable file is a PolicyError too."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise PolicyError([Problem(str(path), None, None, f"cannot be read: {reason}")]) from exc
+    return parse_policy(text, str(path))
+
+
 def parse_policy(text: str, file_name: str = POLICY_FILE) -> Policy:
     """Read a policy file; every problem found is reported in one PolicyError."""
     try:
@@ -78,7 +90,7 @@ def parse_policy(text: str, file_name: str = POLICY_FILE) -> Policy:
         problem = Problem(file_name, _toml_line(exc), None, f"not valid TOML: {exc}")
         raise PolicyError([problem]) from exc
     problems: list[Problem] = []
-    organisation = values.get("organisation", {})
+    organisation = _table(values, "organisation", file_name, problems)
     try:
         calendar = BusinessCalendar(
             organisation.get("country", "FR"),
@@ -89,7 +101,7 @@ def parse_policy(text: str, file_name: str = POLICY_FILE) -> Policy:
         problems.append(Problem(file_name, None, "organisation", str(exc)))
         calendar = BusinessCalendar("FR")
     rules = {}
-    for name, spec in (values.get("deadlines") or {}).items():
+    for name, spec in _table(values, "deadlines", file_name, problems).items():
         try:
             rules[name] = _rule(name, spec)
         except CalendarError as exc:
@@ -99,12 +111,21 @@ def parse_policy(text: str, file_name: str = POLICY_FILE) -> Policy:
     return Policy(values, calendar, RuleBook(rules, default_calendar=calendar))
 
 
+def _table(values: Mapping[str, Any], key: str, file_name: str, problems: list[Problem]) -> dict:
+    """The TOML table ``[key]`` (empty when absent); anything else is a problem."""
+    table = values.get(key, {})
+    if isinstance(table, Mapping):
+        return dict(table)
+    problems.append(Problem(file_name, None, key, f"'{key}' must be a table, like [{key}]"))
+    return {}
+
+
 def _rule(name: str, spec: Any) -> DeadlineRule:
     if not isinstance(spec, Mapping):
         raise CalendarError(f"Deadline rule '{name}': give a table, e.g. preset = \"acpr-answer\"")
     if "preset" in spec:
         preset = spec["preset"]
-        if preset not in PRESET_RULES:
+        if not isinstance(preset, str) or preset not in PRESET_RULES:
             known = ", ".join(sorted(PRESET_RULES))
             raise CalendarError(
                 f"Deadline rule '{name}': unknown preset '{preset}'; known: {known}"

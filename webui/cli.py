@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import click
 
 from engine.cli import Context, register_engine_commands
@@ -22,11 +24,37 @@ register_engine_commands(main)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int):
-    """Serve the web interface with waitress."""
+@click.option(
+    "--scheduler/--no-scheduler",
+    "with_scheduler",
+    default=True,
+    show_default=True,
+    help="Fire due timers in this process too. Turn it off when you run several web "
+    "processes and dedicated `doleance scheduler` processes instead.",
+)
+def serve(host: str, port: int, threads: int, with_scheduler: bool):
+    """Serve the web interface with waitress, and fire due timers unless told not to."""
     from waitress import serve as waitress_serve
 
-    from webui import create_app
+    from engine.cli_timers import configure_logging
+    from engine.scheduler import TimerFirer, TimerScheduler
+    from webui import create_app, database
 
+    configure_logging()
+    app = create_app()
+    with app.app_context():
+        timers = TimerScheduler(TimerFirer(database())) if with_scheduler else None
+    signal.signal(signal.SIGTERM, _stop_serving)
+    if timers is not None:
+        timers.start()
     click.echo(f"Doléance is running at http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress_serve(create_app(), host=host, port=port, threads=threads)
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads)
+    finally:
+        if timers is not None:
+            timers.shutdown()
+
+
+def _stop_serving(_signum, _frame):
+    """SIGTERM stops waitress the way Ctrl+C does, so the scheduler can stop cleanly too."""
+    raise SystemExit(0)
