@@ -153,15 +153,16 @@ class TimerFirer:
         for timer in fired:
             lateness = (timer.fired_at - timer.due_at).total_seconds()
             logger.info(
-                "timer fired: %s %s due %s fired %s late %.3f s",
+                "timer fired: %s %s (%s) due %s fired %s late %.3f s",
                 reference,
                 timer.bpmn_id,
+                f"{timer.clock} {timer.clock_role}" if timer.clock else "no clock",
                 timer.due_at.isoformat(),
                 timer.fired_at.isoformat(),
                 lateness,
             )
-        fired_keys = {(t.bpmn_id, t.due_at) for t in fired}
-        if any((t.bpmn_id, t.due_at) not in fired_keys for t in timers):
+        fired_ids = {t.id for t in fired}
+        if any(t.id not in fired_ids for t in timers):
             self._retry_later(reference, timers, None)
         return fired
 

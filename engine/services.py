@@ -138,12 +138,29 @@ class EventView:
 
 @dataclass(frozen=True)
 class TimerView:
+    id: int
     reference: str
     bpmn_id: str
     name: str
+    clock: str | None
+    clock_role: str | None
     due_at: datetime
     state: str
     fired_at: datetime | None
+
+    @classmethod
+    def of(cls, timer: Timer, reference: str) -> TimerView:
+        return cls(
+            timer.id,
+            reference,
+            timer.bpmn_id,
+            timer.name,
+            timer.clock,
+            timer.clock_role,
+            timer.due_at,
+            timer.state,
+            timer.fired_at,
+        )
 
 
 # --- deployment ------------------------------------------------------------------------------
@@ -326,9 +343,7 @@ def instance_timers(reference: str, uow: UnitOfWork) -> list[TimerView]:
         rows = uow.session.scalars(
             select(Timer).where(Timer.instance_id == instance.id).order_by(Timer.due_at)
         )
-        return [
-            TimerView(reference, t.bpmn_id, t.name, t.due_at, t.state, t.fired_at) for t in rows
-        ]
+        return [TimerView.of(t, reference) for t in rows]
 
 
 def _instance(session: Session, reference: str, for_update: bool = False) -> Instance:
@@ -621,6 +636,8 @@ def fire_due_timers(reference: str, uow: UnitOfWork, actor: str = "scheduler") -
         session = uow.session
         instance = _instance(session, reference, for_update=True)
         if instance.status != "running":
+            _cancel_timers(session, instance)
+            _commit(uow)
             return []
         running = _guard(
             lambda: _restore(instance, session, uow.settings, actor), instance, actor, uow
@@ -628,9 +645,16 @@ def fire_due_timers(reference: str, uow: UnitOfWork, actor: str = "scheduler") -
         events = _guard(running.fire_due_timers, instance, actor, uow)
         fired = _save(session, instance, running, events, actor)
         _commit(uow)
-        return [
-            TimerView(reference, t.bpmn_id, t.name, t.due_at, t.state, t.fired_at) for t in fired
-        ]
+        return [TimerView.of(t, reference) for t in fired]
+
+
+def _cancel_timers(session: Session, instance: Instance) -> None:
+    """A finished instance waits for nothing: its leftover timers are cancelled."""
+    session.execute(
+        update(Timer)
+        .where(Timer.instance_id == instance.id, Timer.state.in_(("pending", "firing")))
+        .values(state="cancelled", claimed_by=None, claim_expires_at=None)
+    )
 
 
 def due_timer_references(uow: UnitOfWork, until: datetime | None = None) -> list[str]:
@@ -640,7 +664,7 @@ def due_timer_references(uow: UnitOfWork, until: datetime | None = None) -> list
         rows = uow.session.execute(
             select(Instance.reference, func.min(Timer.due_at))
             .join(Timer, Timer.instance_id == Instance.id)
-            .where(Timer.state == "pending", Timer.due_at <= until)
+            .where(Timer.state == "pending", Timer.due_at < until)  # fires strictly after
             .group_by(Instance.reference)
             .order_by(func.min(Timer.due_at))
         )

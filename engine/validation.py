@@ -93,15 +93,17 @@ def validate_paths(paths: Iterable[Path], forms_dir: Path | None = None) -> list
                     "unknown kind of file; expected .bpmn, .dmn, .json or .toml",
                 )
             )
-    if forms_dir is not None and forms_dir.is_dir():
-        for form in forms_dir.glob("*.json"):
-            files.setdefault(FORMS_PREFIX + form.name, form.read_text(encoding="utf-8"))
-    if any(name.endswith(".bpmn") for name in files):
-        problems.extend(validate_files(files))
-    else:
-        for name, text in files.items():
+    if not any(name.endswith(".bpmn") for name in files):
+        for name, text in files.items():  # no diagram: check each file on its own
             if name.startswith(FORMS_PREFIX):
                 problems.extend(_form_problems(name[len(FORMS_PREFIX) :], text))
+            elif name.endswith(".toml"):
+                problems.extend(_policy_problems(name, text))
+        return problems
+    if forms_dir is not None and forms_dir.is_dir():  # forms the diagrams use
+        for form in forms_dir.glob("*.json"):
+            files.setdefault(FORMS_PREFIX + form.name, form.read_text(encoding="utf-8"))
+    problems.extend(validate_files(files))
     return problems
 
 

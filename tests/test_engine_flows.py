@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine import services
 from engine.errors import InvalidInput, NotAllowed, NotFound, TaskAlreadyClaimed
@@ -228,3 +228,18 @@ def test_a_workflow_restored_from_the_database_continues_where_it_stopped(deploy
         row = check.session.scalar(select(Instance))
         assert row.completed_at is not None
         assert row.status == "completed"
+
+
+def test_a_leftover_timer_of_a_finished_claim_is_cancelled_not_fired(deployed, uow, database):
+    instance = start_claim(uow)
+    services.complete_task(
+        only_task(uow, instance.reference).id, {"accepted": False}, "alice", uow()
+    )
+    with database.unit_of_work() as fix:  # as if a scheduler had claimed it before the end
+        fix.session.execute(update(Timer).values(state="firing", claimed_by="scheduler-1"))
+        fix.commit()
+
+    assert services.fire_due_timers(instance.reference, uow()) == []
+
+    with database.unit_of_work() as check:
+        assert check.session.scalars(select(Timer.state)).all() == ["cancelled"]

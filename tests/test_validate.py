@@ -160,3 +160,13 @@ def test_a_file_that_does_not_exist_is_a_problem_not_a_crash(runner, tmp_path):
 
     assert result.exit_code == 1
     assert "nope.bpmn: -: no such file" in result.output
+
+
+def test_a_broken_policy_file_alone_is_reported(runner, tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[deadlines.answer]\npreset = "acpr-anser"\n')
+
+    result = runner.invoke(doleance, ["validate", str(policy)])
+
+    assert result.exit_code == 1
+    assert "deadlines.answer: Deadline rule 'answer': unknown preset 'acpr-anser'" in result.output
