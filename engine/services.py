@@ -386,36 +386,72 @@ def _next_reference(session: Session, prefix: str, year: int) -> str:
 # --- tasks -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TaskFilter:
+    """Which ready tasks to show: a role's lanes, a user's inbox, one complaint, a search."""
+
+    role: str | None = None
+    user: str | None = None
+    reference: str | None = None
+    search: str | None = None  # part of a reference or of the customer's name, any case
+
+
 def list_tasks(
     uow: UnitOfWork,
     role: str | None = None,
     user: str | None = None,
     reference: str | None = None,
+    search: str | None = None,
     limit: int = 200,
+    offset: int = 0,
 ) -> list[TaskView]:
     """Ready tasks, due first: for a role's lanes, a user (roles + assignments), or a complaint."""
     with uow:
-        session = uow.session
         query = (
-            select(HumanTask, Instance.reference, Instance.stage, Instance.summary)
-            .join(Instance, HumanTask.instance_id == Instance.id)
+            _task_query(uow.session, TaskFilter(role, user, reference, search))
             .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
             .limit(limit)
+            .offset(offset)
         )
-        if role is not None:
-            query = query.where(_lane_filter(_role(session, role).lanes))
-        if user is not None:
-            account = _user(session, user)
-            lanes = _lanes_of(session, account)
-            query = query.where(
-                or_(HumanTask.assignee == user, _lane_filter(lanes) & HumanTask.assignee.is_(None))
-            )
-        if reference is not None:
-            query = query.where(Instance.reference == reference)
         return [
             _task_row_view(task, ref, stage, summary)
-            for task, ref, stage, summary in session.execute(query)
+            for task, ref, stage, summary in uow.session.execute(query)
         ]
+
+
+def count_tasks(uow: UnitOfWork, task_filter: TaskFilter) -> int:
+    """How many ready tasks ``list_tasks`` would give for the same filter, without a limit."""
+    with uow:
+        query = _task_query(uow.session, task_filter)
+        return uow.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def _task_query(session: Session, task_filter: TaskFilter):
+    query = select(HumanTask, Instance.reference, Instance.stage, Instance.summary).join(
+        Instance, HumanTask.instance_id == Instance.id
+    )
+    if task_filter.role is not None:
+        query = query.where(_lane_filter(_role(session, task_filter.role).lanes))
+    if task_filter.user is not None:
+        lanes = _lanes_of(session, _user(session, task_filter.user))
+        query = query.where(
+            or_(
+                HumanTask.assignee == task_filter.user,
+                _lane_filter(lanes) & HumanTask.assignee.is_(None),
+            )
+        )
+    if task_filter.reference is not None:
+        query = query.where(Instance.reference == task_filter.reference)
+    if task_filter.search:
+        needle = task_filter.search.strip().lower()
+        customer = func.lower(Instance.summary["customer_name"].as_string())
+        query = query.where(
+            or_(
+                func.lower(Instance.reference).contains(needle, autoescape=True),
+                customer.contains(needle, autoescape=True),
+            )
+        )
+    return query
 
 
 def get_task(task_id: str, uow: UnitOfWork) -> TaskView:

@@ -243,3 +243,26 @@ def test_a_leftover_timer_of_a_finished_claim_is_cancelled_not_fired(deployed, u
 
     with database.unit_of_work() as check:
         assert check.session.scalars(select(Timer.state)).all() == ["cancelled"]
+
+
+def test_an_inbox_searches_by_reference_or_customer_and_pages_in_the_database(deployed, uow):
+    names = ["Ana Martin", "Bruno Lefèvre", "ANAÏS Roy"]
+    refs = [
+        services.start_instance(
+            "claim", {"amount": 1, "customer_name": n}, "alice", uow()
+        ).reference
+        for n in names
+    ]
+    search = services.TaskFilter(user="alice", search="ana")
+
+    assert services.count_tasks(uow(), search) == 2
+    assert {t.reference for t in services.list_tasks(uow(), user="alice", search="ana")} == {
+        refs[0],
+        refs[2],
+    }
+    assert [t.reference for t in services.list_tasks(uow(), user="alice", search=refs[1])] == [
+        refs[1]
+    ]
+    first, second = (services.list_tasks(uow(), user="alice", limit=2, offset=n) for n in (0, 2))
+    assert len(first) == 2 and len(second) == 1
+    assert {t.reference for t in first + second} == set(refs)
