@@ -525,17 +525,20 @@ def _record_assignment(
     return _task_view(task, instance)
 
 
-def task_form_context(task_id: str, uow: UnitOfWork) -> dict:
-    """What a task page needs: the task, its form definition and the data it starts from."""
+def task_form_context(task_id: str, uow: UnitOfWork, with_data: bool = True) -> dict:
+    """What a task page needs: the task, its form definition and the data it starts from.
+
+    ``with_data=False`` skips restoring the workflow (a form being submitted needs only the
+    task and its form); ``data`` is then empty.
+    """
     with uow:
         task, instance = _task_and_instance(uow.session, task_id)
-        running = _restore(instance, uow.session, uow.settings, SYSTEM_ACTOR)
         form = _form_definition(instance.process_version, task.form) if task.form else None
-        return {
-            "task": _task_view(task, instance),
-            "form": form,
-            "data": to_json_safe(running.task_data(task_id)),
-        }
+        data = {}
+        if with_data:
+            running = _restore(instance, uow.session, uow.settings, SYSTEM_ACTOR)
+            data = to_json_safe(running.task_data(task_id))
+        return {"task": _task_view(task, instance), "form": form, "data": data}
 
 
 def complete_task(

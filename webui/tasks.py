@@ -76,7 +76,9 @@ class FieldView:
 @role_required(*WORKERS)
 def show(task_id: str):
     uow = database().unit_of_work
-    context = services.task_form_context(task_id, uow(read_only=True))
+    context = services.task_form_context(
+        task_id, uow(read_only=True), with_data=request.method == "GET"
+    )
     task, form = context["task"], context["form"]
     if not current_user.may_work_in(task.lane):
         abort(403)
