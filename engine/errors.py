@@ -12,11 +12,17 @@ class NotFound(DoleanceError):
 
 
 class InvalidInput(DoleanceError):
-    """Submitted data is not acceptable; ``errors`` maps field names to messages."""
+    """Submitted data is not acceptable; ``errors`` maps field names to messages.
 
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None):
+    ``code`` names the problem for screens that word it in the reader's language.
+    """
+
+    def __init__(
+        self, message: str, errors: dict[str, list[str]] | None = None, code: str | None = None
+    ):
         super().__init__(message)
         self.errors = errors or {}
+        self.code = code
 
 
 class NotAllowed(DoleanceError):

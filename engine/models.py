@@ -164,7 +164,11 @@ class AuditEvent(Base):
 
 
 class OutboxMessage(Base):
-    """A message the process sent to the outside world (usually to the customer)."""
+    """A message the process sent to the outside world (usually to the customer).
+
+    ``subject`` and ``body`` are rendered once, in the customer's ``language``, when the
+    message is written, so what the trail shows is exactly what was sent.
+    """
 
     __tablename__ = "outbox_message"
 
@@ -172,16 +176,67 @@ class OutboxMessage(Base):
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(120))
     payload: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    recipient: Mapped[str | None] = mapped_column(String(255))
+    subject: Mapped[str | None] = mapped_column(String(255))
+    body: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, sent, failed
     attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_outbox_instance", "instance_id"),
-        Index("ix_outbox_status", "status"),
+        Index("ix_outbox_status", "status", "next_attempt_at"),
     )
+
+
+class Attachment(Base):
+    """A document joined to a complaint; the bytes live under the instance folder by hash."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # random UUID, used in forms
+    instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("instance.id", ondelete="CASCADE")
+    )  # None until the form that uploaded it is saved
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))  # already made safe
+    content_type: Mapped[str] = mapped_column(String(120))  # detected from the content
+    size: Mapped[int]
+    source: Mapped[str] = mapped_column(String(20))  # customer, agent
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_attachment_instance", "instance_id"),)
+
+
+class CustomerAccess(Base):
+    """A customer's tracking link: only the SHA-256 of its random token is kept."""
+
+    __tablename__ = "customer_access"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_customer_access_instance", "instance_id"),)
+
+
+class DraftFile(Base):
+    """A process file edited in the studio and checked, waiting to be deployed."""
+
+    __tablename__ = "draft_file"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)  # e.g. "complaint.bpmn"
+    content: Mapped[str] = mapped_column(Text)
+    base_hash: Mapped[str | None] = mapped_column(String(64))  # version it was edited from
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime]
 
 
 class InstanceLink(Base):

@@ -28,7 +28,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         DOLEANCE_SETTINGS=settings,
-        DOLEANCE_TIME_ZONE=environ.get("DOLEANCE_TIME_ZONE", "Europe/Paris"),  # for display
+        DOLEANCE_TIME_ZONE=settings.time_zone,  # for display
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 1024 * 1024,  # room for the other fields
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
@@ -44,15 +45,54 @@ def create_app(test_config: dict | None = None) -> Flask:
         prepare_engine(db.engine)
         app.extensions["doleance"] = Database(db.engine, settings)
 
-    from webui import auth, complaints, errors, formatting, inbox, tasks, views
+    from webui import (
+        admin,
+        auth,
+        complaints,
+        errors,
+        formatting,
+        i18n,
+        inbox,
+        outbox,
+        portal,
+        studio,
+        tasks,
+        trace,
+        views,
+    )
 
     auth.login_manager.init_app(app)
+    i18n.register(app)
     formatting.register(app)
     errors.register(app)
-    for module in (auth, inbox, tasks, complaints, views):
+    modules = (auth, inbox, tasks, complaints, outbox, studio, trace, admin, views, portal)
+    for module in modules:
         app.register_blueprint(module.bp)
+    app.config["NAVIGATION"] = [entry for m in modules for entry in getattr(m, "NAVIGATION", ())]
+    app.context_processor(_navigation)
     register_engine_commands(app.cli)
     return app
+
+
+def _navigation() -> dict:
+    """The main menu: the pages of every blueprint that the signed-in user may open.
+
+    A blueprint lists its entries in ``NAVIGATION`` as ``(endpoint, label, roles)``; admins
+    see every entry.
+    """
+    from flask import current_app
+    from flask_login import current_user
+
+    def navigation() -> list[tuple[str, str]]:
+        if not current_user.is_authenticated:
+            return []
+        return [
+            (endpoint, str(label))
+            for endpoint, label, roles in current_app.config["NAVIGATION"]
+            if current_user.has_role(*roles, "admin")
+        ]
+
+    return {"navigation": navigation}
 
 
 def database() -> Database:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine import services
@@ -12,6 +13,7 @@ from webui import database
 from webui.auth import login_manager, role_required
 
 bp = Blueprint("inbox", __name__)
+NAVIGATION = [("inbox.home", _l("Mes tâches"), ("agent", "supervisor", "quality"))]
 
 PAGE_SIZE = 50
 

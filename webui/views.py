@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
+from flask_babel import lazy_gettext as _l
 
 from engine import services
 from webui import database
 from webui.auth import role_required
 
 bp = Blueprint("overview", __name__)
+NAVIGATION = [
+    (
+        "overview.overview",
+        _l("Vue d'ensemble"),
+        ("supervisor", "quality", "process_owner", "auditor"),
+    )
+]
 
 
 @bp.get("/overview")
