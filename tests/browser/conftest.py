@@ -1,0 +1,158 @@
+"""Browser tests: Playwright drives Debian's Chromium against a live `doleance serve`.
+
+The server runs in its own process on 127.0.0.1 with a fresh SQLite database, the real
+processes and the demo people (password ``demo``); its scheduler is on, as in production.
+Screenshots of each step go to ``ci-artifacts/screenshots/`` (kept by CI, never committed).
+
+Without Chromium these tests are skipped, unless ``DOLEANCE_REQUIRE_BROWSER=1`` (set by
+``.ci/run``), where a missing browser is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from engine.config import PROJECT_ROOT
+
+CHROMIUM = os.environ.get("DOLEANCE_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = PROJECT_ROOT / "ci-artifacts" / "screenshots"
+PASSWORD = "demo"
+PEOPLE = [
+    ("alice", "Alice Martin", "agent"),
+    ("sam", "Samuel Roy", "supervisor"),
+    ("quinn", "Quitterie Noël", "quality"),
+    ("olivia", "Olivia Petit", "process_owner"),
+    ("audrey", "Audrey Leroux", "auditor"),
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("DOLEANCE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Chromium is required but {CHROMIUM} does not exist")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, chromium_path):
+    """A running Doléance with the real processes and one person per role; yields its URL."""
+    instance = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DOLEANCE_INSTANCE_DIR": str(instance),
+        "DOLEANCE_DATABASE_URL": f"sqlite:///{instance / 'doleance.db'}",
+        "DOLEANCE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "DOLEANCE_SECRET_KEY": "browser-tests",
+    }
+    env.pop("DOLEANCE_SMTP_URL", None)
+    doleance = [str(Path(sys.executable).parent / "doleance")]
+    subprocess.run([*doleance, "init"], env=env, check=True, capture_output=True)
+    for username, name, role in PEOPLE:
+        subprocess.run(
+            [
+                *doleance,
+                "user",
+                "add",
+                username,
+                "--role",
+                role,
+                "--name",
+                name,
+                "--password",
+                PASSWORD,
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    log = (instance / "server.log").open("w")
+    server = subprocess.Popen(
+        [*doleance, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"the server did not start: {(instance / 'server.log').read_text()}")
+            time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def chromium(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=["--headless", "--no-sandbox"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(chromium, live_server):
+    """Open a fresh browser context (its own cookies) per person; closed after the test."""
+    contexts = []
+
+    def open_page(locale: str = "fr-FR"):
+        context = chromium.new_context(base_url=live_server, locale=locale)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def screenshot(request):
+    """Save a full-page screenshot named after the test and the step."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 100))
+
+    def take(page, step: str) -> Path:
+        path = SCREENSHOTS / f"{request.node.name}-{next(counter):02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def sign_in(page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
