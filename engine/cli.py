@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from engine import schema, services
+from engine import accounts, schema, services, trace
 from engine.config import Settings
 from engine.db import Database
 from engine.errors import DeploymentError, DoleanceError, InvalidInput
@@ -87,7 +87,9 @@ def _when(value) -> str:
 
 
 def register_engine_commands(group: click.Group) -> None:
-    from engine.cli_timers import deadline, scheduler  # they build on this module
+    from engine.cli_outbox import outbox_group  # these build on this module
+    from engine.cli_studio import export, migrate
+    from engine.cli_timers import deadline, scheduler
 
     for command in (
         init,
@@ -104,6 +106,9 @@ def register_engine_commands(group: click.Group) -> None:
         user,
         deadline,
         scheduler,
+        outbox_group,
+        migrate,
+        export,
     ):
         group.add_command(command)
     from engine.demo import demo  # demo builds on these commands' helpers
@@ -311,6 +316,45 @@ def audit_verify(ctx: Context, reference: str | None):
     click.echo(f"audit trail intact ({reference or 'all complaints and the system chain'})")
 
 
+@audit.command("export")
+@click.argument("reference", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv"]),
+    help="For REF: json (default) or csv. A period is always csv.",
+)
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day received.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day received.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of the standard output.",
+)
+@click.option("--as", "actor", default="cli", show_default=True, help="Who exports.")
+@pass_context
+@reports_errors
+def audit_export(ctx: Context, reference, fmt, start, end, output: Path | None, actor: str):
+    """Export complaint REF's audit trail, or one CSV row per complaint received --from DATE
+    --to DATE (for a regulator). Each export is recorded in the audit trail."""
+    if reference and (start or end):
+        raise click.UsageError("give either a complaint reference or --from/--to, not both")
+    if reference:
+        exported = trace.export_trail(reference, fmt or "json", actor, ctx.uow())
+    elif start and end:
+        if fmt == "json":
+            raise click.UsageError("a period is exported as csv only")
+        exported = trace.export_range(start.date(), end.date(), actor, ctx.uow())
+    else:
+        raise click.UsageError("give a complaint reference, or both --from and --to")
+    if output is None:
+        click.echo(exported.content, nl=False)
+        return
+    output.write_text(exported.content, encoding="utf-8")
+    click.echo(f"{output}: written; recorded as audit event #{exported.event_seq}")
+
+
 @click.group()
 def user():
     """Manage user accounts."""
@@ -329,3 +373,54 @@ def user_add(ctx: Context, username: str, roles: tuple[str, ...], display_name, 
         username, list(roles), ctx.uow(), display_name=display_name, password=password, actor="cli"
     )
     click.echo(f"user {username} created with role(s) {', '.join(roles)}")
+
+
+@user.command("list")
+@pass_context
+def user_list(ctx: Context):
+    """List users: name, roles, active or not."""
+    for person in accounts.list_users(ctx.uow()):
+        state = "active" if person.active else "deactivated"
+        click.echo(f"{person.username}\t{','.join(person.roles)}\t{state}\t{person.display_name}")
+
+
+@user.command("roles")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
+@pass_context
+@reports_errors
+def user_roles(ctx: Context, username: str, roles: tuple[str, ...]):
+    """Give a user exactly these roles."""
+    services.set_user_roles(username, list(roles), "cli", ctx.uow())
+    click.echo(f"user {username} now has role(s) {', '.join(sorted(set(roles)))}")
+
+
+@user.command("deactivate")
+@click.argument("username")
+@pass_context
+@reports_errors
+def user_deactivate(ctx: Context, username: str):
+    """Stop a user from signing in (their open session ends at their next request)."""
+    services.set_user_active(username, False, "cli", ctx.uow())
+    click.echo(f"user {username} deactivated")
+
+
+@user.command("reactivate")
+@click.argument("username")
+@pass_context
+@reports_errors
+def user_reactivate(ctx: Context, username: str):
+    """Let a deactivated user sign in again."""
+    services.set_user_active(username, True, "cli", ctx.uow())
+    click.echo(f"user {username} reactivated")
+
+
+@user.command("password")
+@click.argument("username")
+@click.password_option(help="The new password (asked for when omitted).")
+@pass_context
+@reports_errors
+def user_password(ctx: Context, username: str, password: str):
+    """Set a new password for a user (at least 10 characters)."""
+    services.reset_password(username, password, "cli", ctx.uow())
+    click.echo(f"password of {username} changed")

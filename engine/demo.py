@@ -6,13 +6,14 @@ so the demo shows real tasks, timers, outbox messages and audit trails.
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable
 
 import click
 from sqlalchemy import func, select
 
-from engine import services
+from engine import attachments, portal, services
 from engine.cli import Context, pass_context, reports_errors
 from engine.errors import InvalidInput
 from engine.models import Instance
@@ -105,7 +106,13 @@ def demo(ctx: Context, complaints: int):
         desk.complaint_up_to(stage, number)
         counts[stage] = counts.get(stage, 0) + 1
     summary = ", ".join(f"{n} {stage}" for stage, n in counts.items())
-    click.echo(f"Demo complaints: {complaints} created ({summary})")
+    click.echo(f"Demo complaints: {complaints} created ({summary}), filed on the customer portal")
+    if desk.awaiting_opinion is not None:
+        reference, token = desk.awaiting_opinion
+        click.echo(
+            f"Customer tracking link of {reference} (it waits for the customer's opinion):\n"
+            f"  {portal.tracking_url(ctx.settings, token)}"
+        )
 
 
 class _DemoDesk:
@@ -113,22 +120,27 @@ class _DemoDesk:
 
     def __init__(self, uow: Callable):
         self.uow = uow
+        self.awaiting_opinion: tuple[str, str] | None = None  # (reference, tracking token)
 
     def complaint_up_to(self, stage: str, number: int) -> str:
+        """The customer files on the portal (every other one with a document), then staff work."""
         name, email = CUSTOMERS[number % len(CUSTOMERS)]
         category, product, remedy, subject, description = CASES[number % len(CASES)]
-        start = {
-            "channel": "web",
+        form = {
             "customer_name": name,
             "customer_email": email,
-            "description": description,
-            "asks_for_treatment": stage != "dissatisfaction",
-            "category": category,
-            "product": product,
-            "remedy_wanted": remedy,
             "subject": subject,
+            "description": description,
+            "product": product,
+            "category": category,
+            "remedy_wanted": remedy,
+            "asks_for_treatment": stage != "dissatisfaction",
+            "consent": True,
         }
-        reference = services.start_instance("complaint", start, "portal", self.uow()).reference
+        if number % 2 == 1:
+            form["documents"] = [self._document(subject)]
+        filed = portal.file_complaint(form, "fr", self.uow())
+        reference = filed.reference
         if stage == "received":
             return reference
         self._do(reference, "check_web_submission", submission_complete=True)
@@ -167,6 +179,7 @@ class _DemoDesk:
             answer_text="Nous avons corrigé la situation et vous prions de nous excuser.",
         )
         if stage == "answered":
+            self.awaiting_opinion = self.awaiting_opinion or (reference, filed.token)
             return reference
         reply = {
             "taken_into_account": "yes",
@@ -174,11 +187,56 @@ class _DemoDesk:
             "relationship": "continue",
             "satisfied": True,
         }
-        services.deliver_message(reference, "customer_reply", reply, "portal", self.uow())
+        portal.answer(filed.token, reply, self.uow())
         return reference
+
+    def _document(self, subject: str) -> str:
+        """A one-page PDF the customer joins; the id of the stored document."""
+        stored = attachments.store(
+            io.BytesIO(one_page_pdf(subject)),
+            "justificatif.pdf",
+            portal.CUSTOMER_SOURCE,
+            portal.PORTAL_ACTOR,
+            self.uow(),
+        )
+        return stored.id
 
     def _do(self, reference: str, bpmn_id: str, **data) -> None:
         (task,) = [
             t for t in services.list_tasks(self.uow(), reference=reference) if t.bpmn_id == bpmn_id
         ]
         services.complete_task(task.id, data, AGENT, self.uow())
+
+
+def one_page_pdf(text: str) -> bytes:
+    """A minimal valid PDF showing one line of text (Latin-1 letters; others become ``?``)."""
+    line = "".join(_pdf_character(c) for c in text)
+    stream = f"BT /F1 14 Tf 72 760 Td ({line}) Tj ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    pdf, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(pdf)
+
+
+def _pdf_character(character: str) -> str:
+    if character in "()\\":
+        return "\\" + character
+    if " " <= character <= "~":
+        return character
+    return f"\\{ord(character):03o}" if ord(character) < 256 else "?"

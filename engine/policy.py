@@ -26,6 +26,10 @@ from engine.calendar import (
 from engine.workflow import Problem
 
 POLICY_FILE = "policy.toml"
+#: What ``[publication]`` may hold: texts customers read (one per language), and settings.
+PUBLICATION_TEXTS = ("vision", "how_to_complain", "recourse", "consent")
+PUBLICATION_LANGUAGES = ("fr", "en")
+PUBLICATION_SETTINGS = ("organisation", "contact_email", "contact_phone", "consent_version")
 
 
 class PolicyError(Exception):
@@ -106,6 +110,7 @@ def parse_policy(text: str, file_name: str = POLICY_FILE) -> Policy:
             rules[name] = _rule(name, spec)
         except CalendarError as exc:
             problems.append(Problem(file_name, None, f"deadlines.{name}", str(exc)))
+    _check_publication(_table(values, "publication", file_name, problems), file_name, problems)
     if problems:
         raise PolicyError(problems)
     return Policy(values, calendar, RuleBook(rules, default_calendar=calendar))
@@ -118,6 +123,33 @@ def _table(values: Mapping[str, Any], key: str, file_name: str, problems: list[P
         return dict(table)
     problems.append(Problem(file_name, None, key, f"'{key}' must be a table, like [{key}]"))
     return {}
+
+
+def _check_publication(
+    publication: Mapping[str, Any], file_name: str, problems: list[Problem]
+) -> None:
+    """``[publication]`` is what customers read: each text needs one version per language."""
+    texts = [
+        (f"publication.{key}", publication[key]) for key in PUBLICATION_TEXTS if key in publication
+    ]
+    values = publication.get("values", [])
+    if not isinstance(values, list):
+        problems.append(
+            Problem(file_name, None, "publication.values", "give [[publication.values]] tables")
+        )
+        values = []
+    texts += [(f"publication.values[{n}]", text) for n, text in enumerate(values, start=1)]
+    for element, text in texts:
+        if not isinstance(text, Mapping) or not all(
+            isinstance(text.get(language), str) and text[language].strip()
+            for language in PUBLICATION_LANGUAGES
+        ):
+            wanted = ", ".join(f'{language} = "…"' for language in PUBLICATION_LANGUAGES)
+            message = f"give a text per language: {wanted}"
+            problems.append(Problem(file_name, None, element, message))
+    for key in PUBLICATION_SETTINGS:
+        if not isinstance(publication.get(key, ""), str):
+            problems.append(Problem(file_name, None, f"publication.{key}", "must be text"))
 
 
 def _rule(name: str, spec: Any) -> DeadlineRule:

@@ -8,7 +8,8 @@ Results are plain dataclasses, never ORM objects.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,12 +21,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.security import generate_password_hash
 
-from engine import audit, clock
+from engine import attachments, audit, clock, outbox
+from engine.accounts import check_new_password
 from engine.config import Settings
 from engine.db import UnitOfWork
 from engine.errors import (
     ConcurrentUpdate,
     DeploymentError,
+    DoleanceError,
     InvalidInput,
     NotAllowed,
     NotFound,
@@ -38,7 +41,6 @@ from engine.models import (
     AuditEvent,
     HumanTask,
     Instance,
-    OutboxMessage,
     ProcessVersion,
     ReferenceCounter,
     Role,
@@ -47,7 +49,7 @@ from engine.models import (
     UserRole,
 )
 from engine.policy import DEFAULT_POLICY, POLICY_FILE, Policy, parse_policy
-from engine.process_helpers import ProcessContext, domain_helpers
+from engine.process_helpers import COMPLAINT_PROCESS, ProcessContext, domain_helpers
 from engine.script_helpers import build_helpers
 from engine.validation import FORMS_PREFIX, check_deployment
 from engine.workflow import (
@@ -71,6 +73,9 @@ SUMMARY_KEYS = (
     "channel",
     "subject",
     "team",
+    "remedy",
+    "closure_reason",
+    "language",  # the customer's: messages to them are written in it (engine.outbox)
 )
 
 BUILTIN_ROLES = {
@@ -175,42 +180,52 @@ def content_hash(files: Mapping[str, str]) -> str:
 
 def deploy_version(files: Mapping[str, str], actor: str, uow: UnitOfWork) -> VersionView:
     """Validate and store a set of process files; nothing new when the content is unchanged."""
-    digest = content_hash(files)
     with uow:
-        existing = uow.session.scalar(
-            select(ProcessVersion).where(ProcessVersion.content_hash == digest)
-        )
-        if existing is not None:
-            return _version_view(existing, created=False)
-        parsed, problems = check_deployment(files)
-        if problems:
-            raise DeploymentError(f"{len(problems)} problem(s) in the process files", problems)
-        number = (uow.session.scalar(select(func.max(ProcessVersion.number))) or 0) + 1
-        version = ProcessVersion(
-            number=number,
-            content_hash=digest,
-            files=dict(files),
-            specs=parsed.specs,
-            process_ids=parsed.process_ids,
-            flows=parsed.flows,
-            deployed_by=actor,
-            deployed_at=clock.now(),
-        )
-        uow.session.add(version)
-        audit.append(
-            uow.session,
-            None,
-            "process_deployed",
-            actor,
-            data={
-                "version": number,
-                "content_hash": digest,
-                "files": sorted(files),
-                "processes": parsed.process_ids,
-            },
-        )
-        _commit(uow)
-        return _version_view(version, created=True)
+        version, created = store_version(uow.session, files, actor)
+        if created:
+            _commit(uow)
+        return _version_view(version, created=created)
+
+
+def store_version(
+    session: Session, files: Mapping[str, str], actor: str
+) -> tuple[ProcessVersion, bool]:
+    """Validate and add a version inside the caller's transaction: (version, created).
+
+    Files identical to a deployed version give that version back, with ``created`` false.
+    """
+    digest = content_hash(files)
+    existing = session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == digest))
+    if existing is not None:
+        return existing, False
+    parsed, problems = check_deployment(files)
+    if problems:
+        raise DeploymentError(f"{len(problems)} problem(s) in the process files", problems)
+    number = (session.scalar(select(func.max(ProcessVersion.number))) or 0) + 1
+    version = ProcessVersion(
+        number=number,
+        content_hash=digest,
+        files=dict(files),
+        specs=parsed.specs,
+        process_ids=parsed.process_ids,
+        flows=parsed.flows,
+        deployed_by=actor,
+        deployed_at=clock.now(),
+    )
+    session.add(version)
+    audit.append(
+        session,
+        None,
+        "process_deployed",
+        actor,
+        data={
+            "version": number,
+            "content_hash": digest,
+            "files": sorted(files),
+            "processes": parsed.process_ids,
+        },
+    )
+    return version, True
 
 
 def list_versions(uow: UnitOfWork) -> list[VersionView]:
@@ -256,9 +271,18 @@ def _restore(
 
 
 def start_instance(
-    process_id: str, data: Mapping[str, Any], actor: str, uow: UnitOfWork
+    process_id: str,
+    data: Mapping[str, Any],
+    actor: str,
+    uow: UnitOfWork,
+    on_started: Callable[[Session, Instance], None] | None = None,
 ) -> InstanceView:
-    """Start a new instance (a complaint) of the newest deployed version of ``process_id``."""
+    """Start a new instance (a complaint) of the newest deployed version of ``process_id``.
+
+    ``on_started`` runs in the same transaction once the instance has run (the portal binds
+    the customer's documents and creates the tracking link there): if it raises, nothing
+    is saved.
+    """
     data = _checked_free_data(data)
     with uow:
         try:
@@ -268,6 +292,8 @@ def start_instance(
                 f"'{process_id}' could not start: {exc} — nothing was saved; "
                 "a process owner must correct the diagram or the data"
             ) from exc
+        if on_started is not None:
+            on_started(uow.session, instance)
         _commit(uow)
         return _instance_view(instance)
 
@@ -304,7 +330,7 @@ def _start(
     seeded = {**data, "reference": reference, "started_at": now.isoformat()}
     helpers = _helpers(session, settings, instance, actor)
     running = RunningWorkflow.start(_library(version), process_id, seeded, helpers)
-    _save(session, instance, running, running.run(), actor)
+    _save(session, settings, instance, running, running.run(), actor)
     return instance
 
 
@@ -335,6 +361,35 @@ def instance_history(reference: str, uow: UnitOfWork) -> list[EventView]:
             )
             for e in rows
         ]
+
+
+def instance_data(reference: str, uow: UnitOfWork) -> dict:
+    """Everything the complaint's process knows right now (its freshest task data)."""
+    with uow:
+        instance = _instance(uow.session, reference)
+        running = _restore(instance, uow.session, uow.settings, SYSTEM_ACTOR)
+        return to_json_safe(running.current_data())
+
+
+def customer_complaints(
+    email: str, uow: UnitOfWork, exclude: str | None = None, limit: int = 20
+) -> list[InstanceView]:
+    """The complaints of the customer with this e-mail address, newest first."""
+    if not email:
+        return []
+    with uow:
+        query = (
+            select(Instance)
+            .where(
+                Instance.process_id == COMPLAINT_PROCESS,
+                Instance.summary["customer_email"].as_string() == email,
+            )
+            .order_by(Instance.created_at.desc(), Instance.id.desc())
+            .limit(limit)
+        )
+        if exclude is not None:
+            query = query.where(Instance.reference != exclude)
+        return [_instance_view(i) for i in uow.session.scalars(query)]
 
 
 def instance_timers(reference: str, uow: UnitOfWork) -> list[TimerView]:
@@ -405,13 +460,32 @@ def list_tasks(
     limit: int = 200,
     offset: int = 0,
 ) -> list[TaskView]:
-    """Ready tasks, due first: for a role's lanes, a user (roles + assignments), or a complaint."""
+    """Ready tasks, due first: for a role's lanes, a user (roles + assignments), or a complaint.
+
+    One statement: the page's task ids are chosen (and sorted) among the task rows alone,
+    and only those tasks are joined to their complaints. Ties go to the older complaint,
+    then to the task id, so that pages neither repeat nor skip a task.
+    """
+    order = (
+        HumanTask.due_at.is_(None),
+        HumanTask.due_at,
+        HumanTask.created_at,
+        HumanTask.instance_id,
+        HumanTask.id,
+    )
     with uow:
-        query = (
-            _task_query(uow.session, TaskFilter(role, user, reference, search))
-            .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+        page = (
+            _task_query(uow.session, TaskFilter(role, user, reference, search), HumanTask.id)
+            .order_by(*order)
             .limit(limit)
             .offset(offset)
+            .subquery()
+        )
+        query = (
+            select(HumanTask, Instance.reference, Instance.stage, Instance.summary)
+            .join(page, page.c.id == HumanTask.id)
+            .join(Instance, HumanTask.instance_id == Instance.id)
+            .order_by(*order)
         )
         return [
             _task_row_view(task, ref, stage, summary)
@@ -422,14 +496,15 @@ def list_tasks(
 def count_tasks(uow: UnitOfWork, task_filter: TaskFilter) -> int:
     """How many ready tasks ``list_tasks`` would give for the same filter, without a limit."""
     with uow:
-        query = _task_query(uow.session, task_filter)
-        return uow.session.scalar(select(func.count()).select_from(query.subquery()))
+        return uow.session.scalar(_task_query(uow.session, task_filter, func.count()))
 
 
-def _task_query(session: Session, task_filter: TaskFilter):
-    query = select(HumanTask, Instance.reference, Instance.stage, Instance.summary).join(
-        Instance, HumanTask.instance_id == Instance.id
-    )
+def _task_query(session: Session, task_filter: TaskFilter, *columns):
+    """``columns`` of the ready tasks that ``task_filter`` keeps; complaints are joined only
+    when the filter looks at them (a reference or a search)."""
+    query = select(*columns).select_from(HumanTask)
+    if task_filter.reference is not None or task_filter.search:
+        query = query.join(Instance, HumanTask.instance_id == Instance.id)
     if task_filter.role is not None:
         query = query.where(_lane_filter(_role(session, task_filter.role).lanes))
     if task_filter.user is not None:
@@ -528,17 +603,28 @@ def _record_assignment(
 def task_form_context(task_id: str, uow: UnitOfWork, with_data: bool = True) -> dict:
     """What a task page needs: the task, its form definition and the data it starts from.
 
+    ``documentation`` is the diagram's documentation of the task; ``instructions`` its
+    instructions for the person doing it (a template over the task data, as written).
     ``with_data=False`` skips restoring the workflow (a form being submitted needs only the
-    task and its form); ``data`` is then empty.
+    task and its form); ``data`` is then empty and the two texts None.
     """
     with uow:
         task, instance = _task_and_instance(uow.session, task_id)
         form = _form_definition(instance.process_version, task.form) if task.form else None
-        data = {}
+        data, documentation, instructions = {}, None, None
         if with_data:
             running = _restore(instance, uow.session, uow.settings, SYSTEM_ACTOR)
             data = to_json_safe(running.task_data(task_id))
-        return {"task": _task_view(task, instance), "form": form, "data": data}
+            info = next((t for t in running.human_tasks() if t.id == task.id), None)
+            if info is not None:
+                documentation, instructions = info.documentation, info.instructions
+        return {
+            "task": _task_view(task, instance),
+            "form": form,
+            "data": data,
+            "documentation": documentation,
+            "instructions": instructions,
+        }
 
 
 def complete_task(
@@ -557,6 +643,9 @@ def complete_task(
         version = instance.process_version
         if task.form:
             cleaned = _validated_form_data(version, task.form, data)
+            attachments.bind(
+                session, instance, _attachment_ids(_form_definition(version, task.form), cleaned)
+            )
         else:
             cleaned = _checked_free_data(data)
         running = _guard(
@@ -569,7 +658,7 @@ def complete_task(
         for event in events:
             if event.kind == "task_completed" and event.task_id == task_id:
                 event.data["submitted"] = to_json_safe(cleaned)
-        _save(session, instance, running, events, actor)
+        _save(session, uow.settings, instance, running, events, actor)
         _commit(uow)
         return _instance_view(instance)
 
@@ -577,14 +666,30 @@ def complete_task(
 def _task_and_instance(session: Session, task_id: str, for_update: bool = False):
     task = session.get(HumanTask, str(task_id))
     if task is None:
-        raise TaskAlreadyCompleted(
-            f"task {task_id} is no longer waiting: it was completed or cancelled "
-            "(reload the complaint to see what happened)"
-        )
+        raise _missing_task(session, str(task_id))
     query = select(Instance).where(Instance.id == task.instance_id)
     if for_update:
         query = query.with_for_update(of=Instance)
     return task, session.scalar(query)
+
+
+def _missing_task(session: Session, task_id: str) -> DoleanceError:
+    """Why ``task_id`` has no row: a task the trail saw waiting is done; else it never was."""
+    try:
+        uuid.UUID(task_id)
+    except ValueError:
+        return NotFound(f"no task {task_id}: it does not exist or is no longer waiting")
+    reference = session.scalar(
+        select(AuditEvent.chain)
+        .where(AuditEvent.kind == "task_ready", AuditEvent.data["task_id"].as_string() == task_id)
+        .limit(1)
+    )
+    if reference is None:
+        return NotFound(f"no task {task_id}: it does not exist or is no longer waiting")
+    return TaskAlreadyCompleted(
+        f"task {task_id} of complaint {reference} is no longer waiting: it was completed or "
+        "cancelled (reload the complaint to see what happened)"
+    )
 
 
 def _task_view(task: HumanTask, instance: Instance) -> TaskView:
@@ -630,6 +735,43 @@ def _form_definition(version: ProcessVersion, form_name: str):
     return _FORM_CACHE[key]
 
 
+_VERSION_FORM_NAMES: dict[str, list[str]] = {}
+
+
+def form_definitions(uow: UnitOfWork, reference: str | None = None) -> dict[str, Any]:
+    """The forms deployed with complaint ``reference``'s version (else the newest), by name.
+
+    Screens take field labels and choice labels (category, channel, remedy…) from them.
+    """
+    with uow:
+        if reference is not None:
+            version = _instance(uow.session, reference).process_version
+        else:
+            version = uow.session.scalar(
+                select(ProcessVersion).order_by(ProcessVersion.number.desc()).limit(1)
+            )
+            if version is None:
+                return {}
+        if version.content_hash not in _VERSION_FORM_NAMES:
+            _VERSION_FORM_NAMES[version.content_hash] = sorted(
+                name.removeprefix(FORMS_PREFIX)
+                for name in version.files
+                if name.startswith(FORMS_PREFIX)
+            )
+        names = _VERSION_FORM_NAMES[version.content_hash]
+        return {name: _form_definition(version, name) for name in names}
+
+
+def _attachment_ids(form, values: Mapping[str, Any]) -> list[str]:
+    """The documents a submitted form names in its file fields."""
+    ids: list[str] = []
+    for f in form.fields:
+        value = values.get(f.key) if f.type == "file" else None
+        if value:
+            ids += value if isinstance(value, list) else [value]
+    return ids
+
+
 def _checked_free_data(data: Mapping[str, Any]) -> dict:
     if not isinstance(data, Mapping):
         raise InvalidInput("task data must be an object of named values")
@@ -648,13 +790,24 @@ def _checked_free_data(data: Mapping[str, Any]) -> dict:
 
 
 def deliver_message(
-    reference: str, message_name: str, payload: Mapping[str, Any], actor: str, uow: UnitOfWork
+    reference: str,
+    message_name: str,
+    payload: Mapping[str, Any],
+    actor: str,
+    uow: UnitOfWork,
+    form: str | None = None,
 ) -> InstanceView:
-    """Hand an incoming message (for example the customer's reply) to the waiting complaint."""
+    """Hand an incoming message (for example the customer's reply) to the waiting complaint.
+
+    With ``form`` (e.g. ``customer_checkin_reply.json``), the payload is what a person typed
+    into that form of the complaint's version: it is validated and converted like a task's.
+    """
     payload = _checked_free_data(payload)
     with uow:
         session = uow.session
         instance = _instance(session, reference, for_update=True)
+        if form is not None:
+            payload = _validated_form_data(instance.process_version, form, payload)
         running = _guard(
             lambda: _restore(instance, session, uow.settings, actor), instance, actor, uow
         )
@@ -664,7 +817,7 @@ def deliver_message(
             )
         except NoWaitingReceiver as exc:
             raise NotAllowed(f"complaint {reference}: {exc}") from exc
-        _save(session, instance, running, events, actor)
+        _save(session, uow.settings, instance, running, events, actor)
         _commit(uow)
         return _instance_view(instance)
 
@@ -682,7 +835,7 @@ def fire_due_timers(reference: str, uow: UnitOfWork, actor: str = "scheduler") -
             lambda: _restore(instance, session, uow.settings, actor), instance, actor, uow
         )
         events = _guard(running.fire_due_timers, instance, actor, uow)
-        fired = _save(session, instance, running, events, actor)
+        fired = _save(session, uow.settings, instance, running, events, actor)
         _commit(uow)
         return [TimerView.of(t, reference) for t in fired]
 
@@ -715,6 +868,7 @@ def due_timer_references(uow: UnitOfWork, until: datetime | None = None) -> list
 
 def _save(
     session: Session,
+    settings: Settings,
     instance: Instance,
     running: RunningWorkflow,
     events: list[EngineEvent],
@@ -724,13 +878,15 @@ def _save(
     now = clock.now()
     fired, pending = _project_timers(session, instance, running, now)
     _project_tasks(session, instance, running, pending, now)
-    for message in running.sent_messages():
+    summary = to_json_safe({k: v for k, v in running.current_data().items() if k in SUMMARY_KEYS})
+    for message in running.sent_messages():  # rendered now, in the customer's language
         session.add(
-            OutboxMessage(
-                instance_id=instance.id, name=message.name, payload=message.payload, created_at=now
-            )
+            outbox.written_message(instance, message.name, message.payload, summary, settings, now)
         )
     for event in events:
+        data = event.data
+        if event.kind in ("task_ready", "task_completed") and event.task_id:
+            data = {**data, "task_id": event.task_id}  # how a stale task link is recognised
         audit.append(
             session,
             instance,
@@ -739,15 +895,13 @@ def _save(
             process_id=event.process_id,
             element_id=event.element_id,
             element_name=event.element_name,
-            data=event.data,
+            data=data,
             at=now,
         )
     milestones = [event for event in events if event.kind == "milestone_reached"]
     if milestones:
         instance.stage = milestones[-1].element_name or milestones[-1].element_id
-    instance.summary = to_json_safe(
-        {k: v for k, v in running.current_data().items() if k in SUMMARY_KEYS}
-    )
+    instance.summary = summary
     instance.state = running.dump()
     instance.updated_at = now
     if running.completed and instance.status != "completed":
@@ -892,6 +1046,70 @@ def create_user(
             session, None, "user_created", actor, data={"user": username, "roles": sorted(roles)}
         )
         _commit(uow)
+
+
+def set_user_roles(username: str, roles: list[str], actor: str, uow: UnitOfWork) -> None:
+    """Give a user exactly ``roles``; nobody removes their own admin role."""
+    roles = sorted(set(roles))
+    if not roles:
+        raise InvalidInput("give the user at least one role", {"roles": ["at least one role"]})
+    with uow:
+        session = uow.session
+        user = _any_user(session, username)
+        for role in roles:
+            _role(session, role)
+        before = user.roles
+        if actor == username and "admin" in before and "admin" not in roles:
+            raise NotAllowed(
+                "you cannot remove your own admin role; ask another administrator to do it"
+            )
+        if before == roles:
+            return
+        user.role_links = [link for link in user.role_links if link.role in roles] + [
+            UserRole(role=role) for role in roles if role not in before
+        ]
+        audit.append(
+            session,
+            None,
+            "user_roles_changed",
+            actor,
+            data={"user": username, "from": before, "to": roles},
+        )
+        _commit(uow)
+
+
+def set_user_active(username: str, active: bool, actor: str, uow: UnitOfWork) -> None:
+    """Let a user sign in again, or stop them (from their next request); not yourself."""
+    with uow:
+        session = uow.session
+        user = _any_user(session, username)
+        if actor == username and not active:
+            raise NotAllowed("you cannot deactivate yourself; ask another administrator")
+        if user.active == active:
+            return
+        user.active = active
+        kind = "user_reactivated" if active else "user_deactivated"
+        audit.append(session, None, kind, actor, data={"user": username})
+        _commit(uow)
+
+
+def reset_password(username: str, password: str, actor: str, uow: UnitOfWork) -> None:
+    """Set a new password (at least ``MIN_PASSWORD_LENGTH`` characters); the trail notes who."""
+    check_new_password(password)
+    with uow:
+        session = uow.session
+        user = _any_user(session, username)
+        user.password_hash = generate_password_hash(password)
+        audit.append(session, None, "password_reset", actor, data={"user": username})
+        _commit(uow)
+
+
+def _any_user(session: Session, username: str) -> User:
+    """A user, active or not (administration reaches both)."""
+    user = session.get(User, username)
+    if user is None:
+        raise NotFound(f"no user '{username}'")
+    return user
 
 
 def _role(session: Session, name: str) -> Role:

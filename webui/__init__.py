@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         inbox,
         outbox,
         portal,
+        security,
         studio,
         tasks,
         trace,
@@ -69,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for module in modules:
         app.register_blueprint(module.bp)
     app.config["NAVIGATION"] = [entry for m in modules for entry in getattr(m, "NAVIGATION", ())]
+    security.register(app, environ)
     app.context_processor(_navigation)
     register_engine_commands(app.cli)
     return app
