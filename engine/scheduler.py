@@ -28,7 +28,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import clock, services
+from engine import clock, outbox, services
 from engine.db import Database
 from engine.errors import DoleanceError, NotFound
 from engine.models import Instance, Timer
@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 FIRE_JOB = "fire-due-timers"
 WATCH_JOB = "watch-next-due"
+OUTBOX_JOB = "send-due-messages"
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,15 @@ class TimerScheduler:
             id=WATCH_JOB,
             max_instances=1,
         )
+        if self.firer.database.settings.smtp_url:  # mail the outbox too (engine.outbox)
+            self._scheduler.add_job(
+                outbox.send_pass,
+                "interval",
+                args=(self.firer.database,),
+                seconds=outbox.SEND_INTERVAL_SECONDS,
+                id=OUTBOX_JOB,
+                max_instances=1,
+            )
         self._scheduler.start()
         logger.info(
             "scheduler %s started: watching for due timers every %.2f s",

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from engine.forms import FormDefinitionError, parse_form_definition
+from engine.outbox import MESSAGES_FOLDER, MESSAGES_PREFIX, read_templates, template_problems
 from engine.policy import PolicyError, parse_policy
 from engine.workflow import ParsedDeployment, Problem, parse_deployment
 
@@ -14,7 +15,8 @@ PROCESS_SUFFIXES = (".bpmn", ".dmn")
 
 
 def read_deployment_files(processes_dir: Path, forms_dir: Path) -> dict[str, str]:
-    """The files of a deployment: diagrams and tables by name, forms as ``forms/<name>``."""
+    """The files of a deployment: diagrams and tables by name, forms as ``forms/<name>``,
+    message templates as ``messages/<language>/<name>.txt``."""
     if not processes_dir.is_dir():
         raise FileNotFoundError(f"process folder '{processes_dir}' does not exist")
     files = {
@@ -29,6 +31,7 @@ def read_deployment_files(processes_dir: Path, forms_dir: Path) -> dict[str, str
                 for p in sorted(forms_dir.glob("*.json"))
             }
         )
+    files.update(read_templates(processes_dir / MESSAGES_FOLDER))
     return files
 
 
@@ -52,6 +55,7 @@ def check_deployment(files: Mapping[str, str]) -> tuple[ParsedDeployment | None,
             problems.extend(_policy_problems(name, text))
     parsed, diagram_problems = parse_deployment(files)
     problems.extend(diagram_problems)
+    problems.extend(template_problems(files))  # every message sent has a template that renders
     if parsed is not None:
         for form, elements in sorted(parsed.forms_used.items()):
             if form not in forms:
@@ -72,6 +76,9 @@ def validate_paths(paths: Iterable[Path], forms_dir: Path | None = None) -> list
     problems: list[Problem] = []
     for path in paths:
         path = Path(path)
+        if path.is_dir() and path.name == MESSAGES_FOLDER:  # `processes/*` names the templates
+            files.update(read_templates(path))
+            continue
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -99,10 +106,14 @@ def validate_paths(paths: Iterable[Path], forms_dir: Path | None = None) -> list
                 problems.extend(_form_problems(name[len(FORMS_PREFIX) :], text))
             elif name.endswith(".toml"):
                 problems.extend(_policy_problems(name, text))
+        problems.extend(template_problems(files))
         return problems
     if forms_dir is not None and forms_dir.is_dir():  # forms the diagrams use
         for form in forms_dir.glob("*.json"):
             files.setdefault(FORMS_PREFIX + form.name, form.read_text(encoding="utf-8"))
+    if not any(name.startswith(MESSAGES_PREFIX) for name in files):  # templates beside diagrams
+        diagram = next(Path(name) for name in files if name.endswith(".bpmn"))
+        files.update(read_templates(diagram.parent / MESSAGES_FOLDER))
     problems.extend(validate_files(files))
     return problems
 
