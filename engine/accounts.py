@@ -6,15 +6,18 @@ Results are plain dataclasses, never ORM objects, like every other service.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from engine.db import UnitOfWork
+from engine.errors import InvalidInput
 from engine.models import Role, User, UserRole
 
 # Roles that work ready tasks in lanes (the others read complaints, deploy or audit).
 WORKING_ROLES = frozenset({"agent", "supervisor", "quality", "admin"})
+MIN_PASSWORD_LENGTH = 10  # for passwords an administrator sets
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,75 @@ def authenticate(username: str, password: str, uow: UnitOfWork) -> UserView | No
         return _user_view(uow, user)
 
 
+@dataclass(frozen=True)
+class UserRecord:
+    """A person as administration sees them, signed-in or not, active or not."""
+
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RoleView:
+    name: str
+    label: str
+    lanes: tuple[str, ...]
+
+
+def check_new_password(password: str) -> None:
+    """Refuse a password an administrator should not hand out (too short, only spaces)."""
+    if len((password or "").strip()) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"a password has at least {MIN_PASSWORD_LENGTH} characters",
+            {"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]},
+            code="password_too_short",
+        )
+
+
+def list_users(uow: UnitOfWork) -> list[UserRecord]:
+    """Every user, active ones first, by name."""
+    with uow:
+        users = uow.session.scalars(select(User).order_by(User.active.desc(), User.username))
+        return [_record(u) for u in users]
+
+
+def find_user(username: str, uow: UnitOfWork) -> UserRecord | None:
+    """Any user, active or not, or None."""
+    with uow:
+        user = uow.session.get(User, username)
+        if user is None:
+            return None
+        return _record(user)
+
+
+def list_roles(uow: UnitOfWork) -> list[RoleView]:
+    with uow:
+        roles = uow.session.scalars(select(Role).order_by(Role.name))
+        return [RoleView(r.name, r.label, tuple(r.lanes or ())) for r in roles]
+
+
+def people_for_lane(lane: str | None, uow: UnitOfWork) -> list[UserView]:
+    """Active users one of whose roles works in ``lane`` (administrators only if they do)."""
+    with uow:
+        lanes_of_role = {r.name: set(r.lanes or ()) for r in uow.session.scalars(select(Role))}
+        users = uow.session.scalars(
+            select(User).where(User.active.is_(True)).order_by(User.display_name)
+        )
+        views = [
+            UserView(
+                u.username,
+                u.display_name,
+                tuple(u.roles),
+                frozenset().union(*(lanes_of_role.get(role, ()) for role in u.roles)),
+            )
+            for u in users
+        ]
+        return [v for v in views if lane is None or lane in v.lanes]
+
+
 def get_user(username: str, uow: UnitOfWork) -> UserView | None:
     """An active user, or None when there is no such (active) user."""
     with uow:
@@ -55,6 +127,12 @@ def get_user(username: str, uow: UnitOfWork) -> UserView | None:
         if user is None or not user.active:
             return None
         return _user_view(uow, user)
+
+
+def _record(user: User) -> UserRecord:
+    return UserRecord(
+        user.username, user.display_name, tuple(user.roles), user.active, user.created_at
+    )
 
 
 def _user_view(uow: UnitOfWork, user: User) -> UserView:

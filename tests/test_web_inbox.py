@@ -19,7 +19,7 @@ def test_alice_sees_the_new_complaint_waiting_in_her_lane(browser, file_complain
     assert reference in page
     assert CHECK in page
     assert "Accueil" in page and "Reçue" in page
-    assert "Ana Martin" in page and "billing" in page
+    assert "Ana Martin" in page and "Facturation" in page
     assert "04/12/2026 23:59" in page and "reste 11 j 13 h" in page
     assert "Non attribuée" in page
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
+import pytest
 from flask import render_template_string
 from werkzeug.datastructures import MultiDict
 
-from engine import services
+from engine import attachments, services
 from engine.forms import parse_form_definition, validate_submission
+from tests.journeys.desk import Desk
 from tests.test_web_support import CHECK, QUALIFY, task_id, text
 from webui.tasks import FieldView, submission
 
@@ -84,10 +88,22 @@ def test_an_auditor_cannot_work_tasks(browser, file_complaint, uow):
     assert browser.get(check).status_code == 403
 
 
-def test_a_task_that_no_longer_exists_gives_a_conflict_page(browser, organisation):
+def test_a_task_that_never_existed_gives_a_not_found_page(browser, organisation):
     browser.login("alice")
 
-    assert browser.get("/tasks/not-a-task").status_code == 409
+    assert browser.get("/tasks/not-a-task").status_code == 404
+    assert browser.get("/tasks/00000000-0000-4000-8000-000000000000").status_code == 404
+
+
+def test_opening_a_task_someone_else_completed_explains_it(browser, file_complaint, uow):
+    check_id = task_id(uow, file_complaint(), CHECK)
+    services.complete_task(check_id, {"submission_complete": True}, "sam", uow())
+    browser.login("alice")
+
+    page = browser.get(f"/tasks/{check_id}")
+
+    assert page.status_code == 409
+    assert "Une autre personne a terminé cette tâche" in text(page)
 
 
 EVERY_TYPE = {
@@ -142,7 +158,7 @@ def test_every_field_type_has_its_input_with_a_french_label(app):
     assert 'type="number" step="any"' in html and 'min="1"' in html
     assert 'inputmode="decimal"' in html and "EUR" in html
     assert 'type="date"' in html
-    assert 'name="f"' in html and "séparés par des virgules" in html
+    assert '<input id="field-f" type="file" name="f"' in html and " multiple" in html
     assert "Cochez ce qui s&#39;applique" in html
 
 
@@ -168,3 +184,162 @@ def test_a_submitted_html_form_becomes_the_values_the_form_validates():
     assert values["yn"] is False
     assert values["f"] == ["a" * 64, "b" * 64]
     assert str(values["m"]) == "30.50"
+
+
+# --- what the task page shows around the form ---------------------------------------------------
+
+
+def test_the_task_page_shows_the_customers_earlier_complaint_and_how_it_ended(
+    browser, organisation, uow, database, frozen_clock
+):
+    desk = Desk(uow, database, frozen_clock)
+    earlier = desk.customer_files_online(subject="Box en panne")
+    desk.qualifies(earlier, subject="Box en panne")
+    desk.handles(earlier)
+    desk.customer_replies(earlier, satisfied=True)
+    later = desk.customer_files_online()
+    browser.login("alice")
+
+    page = text(browser.get(f"/tasks/{task_id(uow, later, CHECK)}"))
+
+    assert f'<a href="/complaints/{earlier}">{earlier}</a>' in page
+    assert "<td>Box en panne</td>" in page
+    assert "<td>client satisfait ; Remboursement</td>" in page
+    assert f">{later}</a>" not in page.split("Historique du client")[1]
+
+
+def test_the_task_page_gives_the_diagrams_instructions_filled_in(browser, file_complaint, uow):
+    reference = file_complaint()
+    services.complete_task(
+        task_id(uow, reference, CHECK), {"submission_complete": True}, "alice", uow()
+    )
+    browser.login("alice")
+
+    page = text(browser.get(f"/tasks/{task_id(uow, reference, QUALIFY)}"))
+
+    assert "Le client a déclaré : Réclamation. Si vous changez la nature" in page
+    assert "Qualify: complaint or dissatisfaction" in page  # the diagram's documentation
+
+
+# --- documents sent with a task form -------------------------------------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+REGISTRATION = {
+    "channel": "letter",
+    "customer_name": "Paul Durand",
+    "description": "Colis reçu abîmé, il veut un échange.",
+    "asks_for_treatment": "yes",
+}
+
+
+@pytest.fixture
+def letter(file_complaint, uow):
+    """A complaint received by letter: its registration task waits in the reception lane."""
+    reference = file_complaint(channel="letter", customer_email=None)
+    return reference, f"/tasks/{task_id(uow, reference, 'Enregistrer la réclamation')}"
+
+
+def test_a_document_sent_with_a_task_form_joins_the_complaint(browser, letter, uow):
+    reference, registration = letter
+    browser.login("alice")
+
+    page = browser.post(
+        registration, {**REGISTRATION, "documents": (io.BytesIO(PDF), "lettre du client.pdf")}
+    )
+
+    assert page.request.path == "/"
+    (document,) = attachments.list_for(reference, uow())
+    assert (document.filename, document.source, document.uploaded_by) == (
+        "lettre du client.pdf",
+        "agent",
+        "alice",
+    )
+    submitted = [
+        e for e in services.instance_history(reference, uow()) if e.kind == "task_completed"
+    ]
+    assert submitted[-1].data["submitted"]["documents"] == [document.id]
+
+
+def test_a_form_sent_back_for_correction_stores_no_document(browser, letter, uow):
+    reference, registration = letter
+    browser.login("alice")
+
+    page = browser.post(
+        registration,
+        {**REGISTRATION, "description": "court", "documents": (io.BytesIO(PDF), "lettre.pdf")},
+    )
+
+    assert page.status_code == 422
+    assert 'value="Paul Durand"' in text(page)
+    assert attachments.list_for(reference, uow()) == []
+
+
+def test_a_too_large_upload_gets_a_clear_page(app, browser, letter):
+    _reference, registration = letter
+    app.config["MAX_CONTENT_LENGTH"] = 2048
+    browser.login("alice")
+
+    page = browser.post(
+        registration, {**REGISTRATION, "documents": (io.BytesIO(b"x" * 4096), "big.pdf")}
+    )
+
+    assert page.status_code == 413
+    assert "dépassent la taille permise (10 Mo par fichier)" in text(page)
+
+
+# --- a supervisor hands a task to someone --------------------------------------------------------
+
+
+def test_sam_hands_a_task_to_alice(browser, file_complaint, uow):
+    reference = file_complaint()
+    check_id = task_id(uow, reference, CHECK)
+    services.claim_task(check_id, "sam", uow())
+    browser.login("sam")
+
+    choices = text(browser.get(f"/tasks/{check_id}/reassign"))
+    done = browser.post(f"/tasks/{check_id}/reassign", {"assignee": "alice"})
+
+    assert 'value="alice"' in choices and "Alice Martin" in choices
+    assert 'value="quinn"' not in choices  # quality does not work the reception lane
+    assert f"La tâche « {CHECK} » ({reference}) est confiée à Alice Martin." in text(done)
+    assert services.get_task(check_id, uow()).assignee == "alice"
+
+
+def test_a_task_cannot_be_handed_to_someone_outside_its_lane(browser, file_complaint, uow):
+    check_id = task_id(uow, file_complaint(), CHECK)
+    browser.login("sam")
+
+    page = browser.post(f"/tasks/{check_id}/reassign", {"assignee": "quinn"})
+
+    assert page.status_code == 422
+    assert "Choisissez une personne dans la liste." in text(page)
+    assert services.get_task(check_id, uow()).assignee is None
+
+
+def test_an_agent_cannot_reassign_tasks(browser, file_complaint, uow):
+    check_id = task_id(uow, file_complaint(), CHECK)
+    browser.login("alice")
+
+    assert browser.get(f"/tasks/{check_id}/reassign").status_code == 403
+    assert browser.post(f"/tasks/{check_id}/reassign", {"assignee": "alice"}).status_code == 403
+
+
+# --- in English ---------------------------------------------------------------------------------
+
+
+def test_the_task_page_reads_in_english_once_chosen(browser, file_complaint, uow):
+    reference = file_complaint()
+    services.complete_task(
+        task_id(uow, reference, CHECK), {"submission_complete": True}, "alice", uow()
+    )
+    qualify = f"/tasks/{task_id(uow, reference, QUALIFY)}"
+    browser.login("alice")
+    browser.post("/language", {"language": "en", "next": qualify})
+
+    page = text(browser.get(qualify))
+    refused = text(browser.post(qualify, {**QUALIFICATION, "product": ""}))
+
+    assert '<html lang="en">' in page
+    assert '<label for="field-product">Product or contract' in page
+    assert "<dd>Billing</dd>" in page  # the category, with the form's English label
+    assert "This field is required." in refused

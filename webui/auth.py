@@ -7,6 +7,8 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from engine import accounts
@@ -15,7 +17,8 @@ from webui import database
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Connectez-vous pour accéder à cette page."
+login_manager.login_message = _l("Connectez-vous pour accéder à cette page.")
+login_manager.localize_callback = str  # translated when flashed, in the reader's language
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 
@@ -78,9 +81,9 @@ def login():
             next_page = safe_next(request.args.get("next"))
             session.clear()  # a fresh session: nothing from before signing in carries over
             login_user(SignedInUser(view))
-            flash(f"Bienvenue, {view.display_name}.", "success")
+            flash(_("Bienvenue, %(name)s.", name=view.display_name), "success")
             return redirect(next_page)
-        flash("Identifiant ou mot de passe incorrect.", "error")
+        flash(_("Identifiant ou mot de passe incorrect."), "error")
         return render_template("login.html", username=username), 401
     return render_template("login.html", username=username)
 
@@ -89,5 +92,5 @@ def login():
 def logout():
     logout_user()
     session.clear()
-    flash("Vous êtes déconnecté.", "info")
+    flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("auth.login"))

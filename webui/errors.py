@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from engine.errors import (
     ConcurrentUpdate,
@@ -16,25 +18,25 @@ from engine.errors import (
 )
 
 PAGES = {
-    400: ("Demande invalide", "La demande envoyée n'a pas pu être comprise."),
-    401: ("Connexion requise", "Connectez-vous pour continuer."),
-    403: ("Accès refusé", "Votre rôle ne vous permet pas d'ouvrir cette page."),
-    404: ("Introuvable", "Cette page ou ce dossier n'existe pas."),
-    405: ("Action impossible", "Cette action n'est pas possible ici."),
+    400: (_l("Demande invalide"), _l("La demande envoyée n'a pas pu être comprise.")),
+    401: (_l("Connexion requise"), _l("Connectez-vous pour continuer.")),
+    403: (_l("Accès refusé"), _l("Votre rôle ne vous permet pas d'ouvrir cette page.")),
+    404: (_l("Introuvable"), _l("Cette page ou ce dossier n'existe pas.")),
+    405: (_l("Action impossible"), _l("Cette action n'est pas possible ici.")),
     409: (
-        "Tâche déjà traitée",
-        "Une autre personne a terminé cette tâche, ou modifié le dossier, juste avant vous : "
-        "votre saisie n'a pas été enregistrée. Ouvrez le dossier pour voir où il en est.",
+        _l("Tâche déjà traitée"),
+        _l(
+            "Une autre personne a terminé cette tâche, ou modifié le dossier, juste avant vous : "
+            "votre saisie n'a pas été enregistrée. Ouvrez le dossier pour voir où il en est."
+        ),
     ),
+    413: (_l("Envoi trop volumineux"), _l("Les fichiers envoyés sont trop volumineux.")),
+    429: (_l("Trop de tentatives"), _l("Trop de demandes en peu de temps. Réessayez plus tard.")),
     500: (
-        "Erreur du serveur",
-        "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez plus tard.",
+        _l("Erreur du serveur"),
+        _l("Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez plus tard."),
     ),
 }
-CSRF_EXPLANATION = (
-    "Le formulaire a expiré ou ne provient pas de cette application. "
-    "Rechargez la page et recommencez."
-)
 
 
 def error_page(status: int, explanation: str | None = None, **context):
@@ -50,7 +52,26 @@ def error_page(status: int, explanation: str | None = None, **context):
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_refused(error):
-        return error_page(400, CSRF_EXPLANATION)
+        return error_page(
+            400,
+            _(
+                "Le formulaire a expiré ou ne provient pas de cette application. "
+                "Rechargez la page et recommencez."
+            ),
+        )
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error):
+        limit = current_app.config["DOLEANCE_SETTINGS"].max_upload_bytes / (1024 * 1024)
+        return error_page(
+            413,
+            _(
+                "Les fichiers envoyés dépassent la taille permise (%(limit)s Mo par fichier). "
+                "Rien n'a été enregistré : revenez en arrière et joignez des fichiers plus "
+                "petits, ou moins de fichiers à la fois.",
+                limit=f"{limit:g}",
+            ),
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error):
@@ -67,19 +88,46 @@ def register(app: Flask) -> None:
         return error_page(404)
 
     @app.errorhandler(TaskAlreadyCompleted)
+    def task_gone(error):
+        return error_page(
+            409,
+            _(
+                "Une autre personne a terminé cette tâche (ou le processus l'a annulée) juste "
+                "avant vous : votre saisie n'a pas été enregistrée. Ouvrez le dossier pour voir "
+                "où il en est."
+            ),
+        )
+
     @app.errorhandler(TaskAlreadyClaimed)
+    def task_taken(error):
+        return error_page(
+            409,
+            _(
+                "Une autre personne vient de prendre cette tâche : elle seule peut la terminer. "
+                "Demandez à un superviseur de vous la réattribuer si besoin."
+            ),
+        )
+
     @app.errorhandler(ConcurrentUpdate)
     def conflict(error):
-        return error_page(409)
+        return error_page(
+            409,
+            _(
+                "Une autre personne a modifié ce dossier au même moment : votre saisie n'a pas "
+                "été enregistrée. Rechargez la page et recommencez."
+            ),
+        )
 
     @app.errorhandler(ProcessError)
     def process_failed(error):
         app.logger.error("process error: %s", error)
         return error_page(
             500,
-            "Le processus n'a pas pu avancer (une règle du diagramme a échoué). "
-            "L'incident est noté dans l'historique du dossier ; prévenez le responsable "
-            "du processus.",
+            _(
+                "Le processus n'a pas pu avancer (une règle du diagramme a échoué). "
+                "L'incident est noté dans l'historique du dossier ; prévenez le responsable "
+                "du processus."
+            ),
         )
 
     @app.errorhandler(InternalServerError)

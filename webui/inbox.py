@@ -11,6 +11,7 @@ from flask_login import current_user
 from engine import services
 from webui import database
 from webui.auth import login_manager, role_required
+from webui.formatting import Vocabulary
 
 bp = Blueprint("inbox", __name__)
 NAVIGATION = [("inbox.home", _l("Mes tâches"), ("agent", "supervisor", "quality"))]
@@ -44,5 +45,11 @@ def inbox():
         offset=(page - 1) * PAGE_SIZE,
     )
     return render_template(
-        "inbox.html", tasks=tasks, total=total, query=query, page=page, pages=pages
+        "inbox.html",
+        tasks=tasks,
+        total=total,
+        query=query,
+        page=page,
+        pages=pages,
+        vocabulary=Vocabulary(services.form_definitions(uow(read_only=True))),
     )
