@@ -7,6 +7,7 @@ Nothing outside this module imports SpiffWorkflow. The rest of the engine sees p
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import re
@@ -64,6 +65,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, filter_tasks, migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -306,28 +308,31 @@ class ParsedDeployment:
     process_ids: list[str]
 
 
-_SUPPORTED_FLOW_NODES = {
-    "startEvent",
-    "endEvent",
-    "intermediateCatchEvent",
-    "intermediateThrowEvent",
-    "boundaryEvent",
-    "task",
-    "userTask",
-    "manualTask",
-    "scriptTask",
-    "serviceTask",
-    "sendTask",
-    "receiveTask",
-    "businessRuleTask",
-    "callActivity",
-    "subProcess",
-    "transaction",
-    "exclusiveGateway",
-    "inclusiveGateway",
-    "parallelGateway",
-    "eventBasedGateway",
-}
+#: The BPMN flow elements (by XML tag) that diagrams may use.
+FLOW_NODE_TYPES = frozenset(
+    {
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+        "task",
+        "userTask",
+        "manualTask",
+        "scriptTask",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "transaction",
+        "exclusiveGateway",
+        "inclusiveGateway",
+        "parallelGateway",
+        "eventBasedGateway",
+    }
+)
 _KNOWN_UNSUPPORTED = {"complexGateway", "adHocSubProcess"}
 
 
@@ -702,8 +707,29 @@ class SentMessage:
     payload: dict
 
 
+@dataclass(frozen=True)
+class MigrationConflict:
+    """One reason a running workflow cannot move to another version.
+
+    ``change`` is ``changed``, ``removed`` or ``replaced`` (an element the workflow has
+    reached, in ``state``; a replaced one was matched to another element, named in
+    ``attributes``), or ``process_removed`` (the process is missing from the version).
+    """
+
+    process_id: str
+    element_id: str | None
+    element_name: str | None
+    state: str  # completed, started, ready, waiting, error; "" for a whole process
+    change: str
+    attributes: tuple[str, ...] = ()
+
+
 _DONE_STATES = (TaskState.COMPLETED, TaskState.CANCELLED, TaskState.ERROR)
 _LIVE_STATES = (TaskState.READY, TaskState.WAITING, TaskState.STARTED)
+#: Tasks in these states block a migration when their element changed or was removed.
+_REACHED = (
+    TaskState.COMPLETED | TaskState.STARTED | TaskState.READY | TaskState.WAITING | TaskState.ERROR
+)
 
 
 class RunningWorkflow:
@@ -821,6 +847,61 @@ class RunningWorkflow:
                 completed=done,
             )
         return task
+
+    # moving to another version
+
+    def migration_conflicts(self, target: ProcessLibrary) -> list[MigrationConflict]:
+        """What stops this workflow from moving to the ``target`` version (empty: it can move).
+
+        SpiffWorkflow's diff aligns the tasks with the target's elements; a task the workflow
+        has reached (completed, running, ready, waiting or failed) whose element changed or
+        disappeared blocks the move, and so does a running call whose process disappeared.
+        Elements not reached yet may change freely.
+        """
+        try:
+            top, called = self._diff(target)
+        except KeyError:
+            return [MigrationConflict(self.process_id, None, None, "", "process_removed")]
+        conflicts = _reached_conflicts(self.process_id, top)
+        for subprocess_id, diff in called.items():
+            name = self._wf.subprocesses[subprocess_id].spec.name
+            if diff is None:
+                conflicts.append(MigrationConflict(name, None, None, "started", "process_removed"))
+            else:
+                conflicts.extend(_reached_conflicts(name, diff))
+        return list(dict.fromkeys(conflicts))
+
+    def migrate(self, target: ProcessLibrary, helpers: Mapping[str, Callable] | None = None):
+        """Move this workflow onto the ``target`` version's specs (check the conflicts first).
+
+        Ready and waiting tasks are re-predicted from the new diagrams, as SpiffWorkflow's
+        ``migrate_workflow`` does; timers already waiting keep their due time, so a migration
+        never moves a running deadline. ``helpers`` are the target version's script helpers.
+        """
+        top, called = self._diff(target)
+        spec, dependencies = target.spec(self.process_id)
+        waiting = {
+            task.id: copy.deepcopy(task.internal_data)
+            for task in self._wf.get_tasks(state=TaskState.ANY_MASK)
+            if task.state == TaskState.WAITING
+        }
+        self._wf.script_engine = make_script_engine(helpers)
+
+        def move():
+            migrate_workflow(top, self._wf, spec)
+            for subprocess_id, sub in self._wf.subprocesses.items():
+                migrate_workflow(called[subprocess_id], sub, dependencies[sub.spec.name])
+            self._wf.subprocess_specs = dependencies
+
+        self._guarded(move)
+        for task in self._wf.get_tasks(state=TaskState.ANY_MASK):
+            if task.state == TaskState.WAITING and task.id in waiting:
+                task.internal_data = waiting[task.id]
+        self.library = target
+
+    def _diff(self, target: ProcessLibrary):
+        spec, dependencies = target.spec(self.process_id)
+        return diff_workflow(_SERIALIZER.registry, self._wf, spec, dependencies)
 
     # projections
 
@@ -1078,3 +1159,41 @@ def _describe_script_error(exc: WorkflowTaskException) -> str:
         detail = f"{detail}: {type(inner).__name__}: {inner}"
     line = f" (line {exc.line_number})" if getattr(exc, "line_number", None) else ""
     return f"{where} failed{line}: {detail}"
+
+
+def _reached_conflicts(process_id: str, diff) -> list[MigrationConflict]:
+    """The reached tasks of one workflow diff whose element changed or was removed."""
+    removed = {task.id for task in diff.removed}
+    conflicts = []
+    for task in filter_tasks(diff.changed + diff.removed, state=_REACHED):
+        spec = task.task_spec
+        new_spec = None if task.id in removed else diff.alignment.get(task)
+        if new_spec is None:
+            change, attributes = "removed", ()
+        elif new_spec.name != spec.name:  # matched by its place in the flow, not by its id
+            change, attributes = "replaced", (new_spec.bpmn_id or new_spec.name,)
+        else:
+            change, attributes = "changed", _changed_attributes(spec, new_spec)
+        conflicts.append(
+            MigrationConflict(
+                process_id,
+                spec.bpmn_id or _owner_id(spec),
+                spec.bpmn_name if spec.bpmn_id else None,
+                TaskState.get_name(task.state).lower(),
+                change,
+                attributes,
+            )
+        )
+    return conflicts
+
+
+def _changed_attributes(old_spec, new_spec) -> tuple[str, ...]:
+    old = _SERIALIZER.registry.convert(old_spec)
+    new = _SERIALIZER.registry.convert(new_spec)
+    return tuple(sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key)))
+
+
+def _owner_id(spec) -> str | None:
+    """The diagram element an internal spec belongs to (``assess.BoundaryEventSplit``)."""
+    owner = spec.name.split(".", 1)[0]
+    return owner if owner in spec._wf_spec.task_specs else None

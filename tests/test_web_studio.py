@@ -1,0 +1,319 @@
+"""Olivia, the process owner, changes the procedure in the studio: she edits a diagram, a
+decision table, a form and the policy in the browser, sees what a deployment changes, deploys,
+and moves running complaints to the new version when it is safe."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine import services, studio
+from engine.models import DraftFile
+from tests.journeys.desk import Desk
+from tests.test_web_support import text
+
+pytest_plugins = ["tests.test_web_support"]
+
+WRITE_ANSWER = '<bpmn:userTask id="write_answer" name="Rédiger la réponse">'
+RENAMED = '<bpmn:userTask id="write_answer" name="Rédiger la réponse au client">'
+
+
+@pytest.fixture
+def olivia(browser, organisation):
+    browser.login("olivia")
+    return browser
+
+
+@pytest.fixture
+def desk(organisation, uow, database, frozen_clock) -> Desk:
+    return Desk(uow, database, frozen_clock)
+
+
+def deployed(uow, name: str) -> str:
+    return studio.deployed_files(1, uow())[name]
+
+
+def save_json(browser, name: str, text_: str, source_hash: str | None = None):
+    """What studio.js does when Olivia presses « Enregistrer le brouillon »."""
+    return browser.client.post(
+        f"/studio/files/{name}",
+        json={"text": text_, "source_hash": source_hash},
+        headers={"X-CSRFToken": browser.token},
+    )
+
+
+def draft_names(database) -> list[str]:
+    with database.unit_of_work(read_only=True) as check:
+        return sorted(check.session.scalars(select(DraftFile.name)))
+
+
+# --- who may come in ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["alice", "sam", "quinn", "audrey"])
+def test_only_process_owners_open_the_studio(browser, organisation, username):
+    browser.login(username)
+
+    assert browser.get("/studio/").status_code == 403
+    assert browser.get("/studio/files/evaluation.bpmn").status_code == 403
+    assert browser.post("/studio/deploy").status_code == 403
+    assert "/studio/" not in text(browser.get("/overview"))
+
+
+def test_signed_out_visitors_are_sent_to_the_sign_in_page(client, organisation):
+    response = client.get("/studio/")
+
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_a_save_without_the_form_token_is_refused(olivia, database):
+    response = olivia.client.post(
+        "/studio/files/evaluation.bpmn", json={"text": "<x/>", "source_hash": None}
+    )
+
+    assert response.status_code == 400
+    assert draft_names(database) == []
+
+
+# --- the studio's home ---------------------------------------------------------------------------
+
+
+def test_the_studio_lists_the_files_and_the_versions_with_their_complaints(olivia, file_complaint):
+    file_complaint()
+
+    page = text(olivia.get("/studio/"))
+
+    for name in ("evaluation.bpmn", "priority.dmn", "forms/write_answer.json", "policy.toml"):
+        assert f'data-file="{name}"' in page
+    version = page.split('data-version="1"')[1].split("</tr>")[0]
+    assert '<td class="count running">1</td>' in version
+    assert "Studio" in page.split("<main")[0]  # the menu entry
+
+
+def test_the_diagram_editor_loads_the_vendored_modeler(olivia, app):
+    page = text(olivia.get("/studio/files/evaluation.bpmn"))
+
+    scripts = [
+        "vendor/bpmn-js/bpmn-modeler.production.min.js",
+        "js/studio-spiffworkflow.js",
+        "js/studio.js",
+    ]
+    for script in scripts:
+        assert f'src="/static/{script}"' in page
+        assert (Path(app.static_folder) / script).is_file(), f"{script} is missing (make vendor)"
+    for hook in ('id="canvas"', 'id="save-diagram"', 'id="problems"', 'id="properties"'):
+        assert hook in page
+    assert "<script>" not in page and "onclick" not in page
+
+
+def test_the_decision_editor_loads_the_vendored_dmn_modeler(olivia, app):
+    response = olivia.get("/studio/files/priority.dmn")
+
+    assert 'src="/static/vendor/dmn-js/dmn-modeler.production.min.js"' in text(response)
+    assert (Path(app.static_folder) / "vendor/dmn-js/dmn-modeler.production.min.js").is_file()
+    assert "style-src-attr 'unsafe-inline'" in response.headers["Content-Security-Policy"]
+
+
+def test_an_unknown_kind_of_file_is_a_clear_refusal(olivia):
+    response = olivia.get("/studio/files/notes.exe")
+
+    assert response.status_code == 400
+    assert "not a process file" in text(response)
+    assert olivia.get("/studio/files/nowhere.bpmn").status_code == 404
+
+
+def test_the_editor_loads_the_file_with_its_hash(olivia, uow):
+    answer = olivia.get("/studio/files/evaluation.bpmn/content").get_json()
+
+    assert answer["text"] == deployed(uow, "evaluation.bpmn")
+    assert answer["source_hash"] == studio.text_hash(answer["text"])
+    assert "write_answer.json" in answer["forms"]
+    assert "answer" in answer["deadlines"]
+
+
+# --- saving ------------------------------------------------------------------------------------
+
+
+def test_an_invalid_diagram_is_refused_with_each_problem_and_its_element(olivia, uow, database):
+    broken = deployed(uow, "evaluation.bpmn").replace(
+        'targetRef="write_answer"', 'targetRef="nowhere"'
+    )
+
+    response = save_json(olivia, "evaluation.bpmn", broken)
+
+    assert response.status_code == 422
+    answer = response.get_json()
+    assert answer["saved"] is False
+    assert answer["problems"][0]["element_id"] == "flow_answer_merge_write_answer"
+    assert answer["problems"][0]["in_this_file"] is True
+    assert draft_names(database) == []
+
+
+def test_a_valid_diagram_is_kept_as_a_draft(olivia, uow, database):
+    source = studio.text_hash(deployed(uow, "evaluation.bpmn"))
+    changed = deployed(uow, "evaluation.bpmn").replace(WRITE_ANSWER, RENAMED)
+
+    response = save_json(olivia, "evaluation.bpmn", changed, source)
+
+    assert response.status_code == 200
+    assert response.get_json()["saved"] is True
+    assert draft_names(database) == ["evaluation.bpmn"]
+    assert "Brouillon" in text(olivia.get("/studio/"))
+
+
+def test_a_save_over_a_newer_draft_is_a_conflict(olivia, uow, database):
+    source = studio.text_hash(deployed(uow, "evaluation.bpmn"))
+    save_json(
+        olivia,
+        "evaluation.bpmn",
+        deployed(uow, "evaluation.bpmn").replace(WRITE_ANSWER, RENAMED),
+        source,
+    )
+
+    late = save_json(
+        olivia,
+        "evaluation.bpmn",
+        deployed(uow, "evaluation.bpmn").replace("Évaluer", "Juger"),
+        source,
+    )
+
+    assert late.status_code == 409
+    assert late.get_json()["saved"] is False
+
+
+def test_a_form_with_a_mistake_is_shown_again_with_its_line(olivia, uow, database):
+    broken = deployed(uow, "forms/write_answer.json").replace('"long_text"', '"colour"')
+
+    response = olivia.post("/studio/files/forms/write_answer.json", {"text": broken})
+
+    assert response.status_code == 422
+    page = text(response)
+    assert 'data-line="13"' in page and "colour" in page
+    assert draft_names(database) == []
+
+
+def test_a_form_preview_draws_the_fields_like_the_task_page(olivia, uow):
+    form = deployed(uow, "forms/write_answer.json").replace(
+        "Réponse au client", "Votre réponse au client"
+    )
+
+    response = olivia.post("/studio/files/forms/write_answer.json/preview", {"text": form})
+
+    fragment = text(response)
+    assert response.status_code == 200
+    assert 'name="answer_text"' in fragment and "Votre réponse au client" in fragment
+    assert "<fieldset disabled" in fragment
+
+
+def test_the_policy_preview_shows_when_the_answer_would_be_due(olivia, uow):
+    policy = deployed(uow, "policy.toml").replace(
+        'preset = "acpr-answer"', 'preset = "psd2-answer"'
+    )
+
+    fragment = text(olivia.post("/studio/files/policy.toml/preview", {"text": policy}))
+
+    answer = fragment.split('data-deadline="answer"')[1].split("</tr>")[0]
+    assert "14/12/2026" in answer  # 15 business days after Monday 23 November 2026
+
+
+def test_a_new_form_is_created_from_a_template_and_kept_once_valid(olivia, database):
+    response = olivia.post("/studio/forms/new", {"name": "check_documents"})
+    page = text(response)
+
+    assert "forms/check_documents.json" in page and 'name="new" value="1"' in page
+    template = page.split('name="text"')[1].split(">", 1)[1].split("</textarea>")[0]
+    saved = olivia.post(
+        "/studio/files/forms/check_documents.json",
+        {"text": html.unescape(template), "new": "1"},
+    )
+    assert saved.status_code == 200
+    assert draft_names(database) == ["forms/check_documents.json"]
+    assert "Nouveau" in text(olivia.get("/studio/"))
+
+
+def test_a_draft_can_be_discarded(olivia, uow, database):
+    save_json(
+        olivia, "evaluation.bpmn", deployed(uow, "evaluation.bpmn").replace(WRITE_ANSWER, RENAMED)
+    )
+
+    olivia.post("/studio/files/evaluation.bpmn/discard")
+
+    assert draft_names(database) == []
+
+
+# --- deploying and migrating ---------------------------------------------------------------------
+
+
+def test_deploying_shows_the_changes_then_makes_the_next_version(olivia, uow, desk):
+    running = desk.customer_files_online()
+    save_json(
+        olivia, "evaluation.bpmn", deployed(uow, "evaluation.bpmn").replace(WRITE_ANSWER, RENAMED)
+    )
+
+    confirmation = text(olivia.get("/studio/deploy"))
+    token = confirmation.split('name="token" value="')[1].split('"')[0]
+    done = olivia.post("/studio/deploy", {"token": token})
+
+    assert 'data-element-id="write_answer"' in confirmation
+    assert (
+        "Rédiger la réponse au client" in confirmation and "Déployer la version 2" in confirmation
+    )
+    assert "Version 2 déployée" in text(done)
+    new = desk.customer_files_online()
+    assert (desk.complaint(running).version, desk.complaint(new).version) == (1, 2)
+
+
+def test_the_migration_page_runs_dry_then_moves_and_reverts(olivia, uow, desk):
+    at_assess = desk.customer_files_online()
+    desk.qualifies(at_assess)
+    at_answer = desk.customer_files_online()
+    desk.qualifies(at_answer)
+    desk.assesses(at_answer)
+    desk.decides(at_answer)
+    save_json(
+        olivia, "evaluation.bpmn", deployed(uow, "evaluation.bpmn").replace(WRITE_ANSWER, RENAMED)
+    )
+    studio.deploy_drafts(studio.deployment_preview(uow()).token, "olivia", uow())
+
+    dry = text(olivia.get("/studio/migrations?source=1&target=2"))
+    moved = text(olivia.post("/studio/migrations", {"source": "1", "target": "2"}))
+    back = text(olivia.post("/studio/migrations/revert", {"source": "1", "target": "2"}))
+
+    refused = dry.split(f'data-reference="{at_answer}"')[1].split("</tr>")[0]
+    assert "write_answer" in refused and "Rédiger la réponse" in refused
+    assert f'<tr class="movable" data-reference="{at_assess}">' in dry
+    assert "1 réclamation(s) déplacée(s) de la version 1 à la version 2" in moved
+    assert "1 réclamation(s) déplacée(s) de la version 2 à la version 1" in back
+    assert [e.data["to"] for e in desk.events(at_assess, "instance_migrated")] == [2, 1]
+    assert desk.complaint(at_answer).version == 1
+
+
+def test_a_version_downloads_file_by_file_and_as_a_zip(olivia, uow):
+    single = olivia.get("/studio/versions/1/files/forms/write_answer.json")
+    archive = olivia.client.get("/studio/versions/1/archive")
+
+    assert single.headers["Content-Disposition"] == "attachment; filename=write_answer.json"
+    assert json.loads(single.data) == json.loads(deployed(uow, "forms/write_answer.json"))
+    assert archive.headers["Content-Disposition"] == "attachment; filename=doleance-v1.zip"
+    names = zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
+    assert "processes/priority.dmn" in names and "forms/write_answer.json" in names
+
+
+def test_a_version_page_lists_its_files_and_what_changed(olivia, uow):
+    save_json(
+        olivia, "evaluation.bpmn", deployed(uow, "evaluation.bpmn").replace(WRITE_ANSWER, RENAMED)
+    )
+    studio.deploy_drafts(studio.deployment_preview(uow()).token, "olivia", uow())
+
+    page = text(olivia.get("/studio/versions/2"))
+
+    assert "/studio/versions/2/files/evaluation.bpmn" in page
+    assert 'data-element-id="write_answer"' in page
+    assert services.list_versions(uow())[-1].deployed_by == "olivia"
