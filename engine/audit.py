@@ -103,6 +103,7 @@ class ChainBreak:
     chain: str
     seq: int
     reason: str
+    problem: str = "altered"  # missing, unlinked, altered, truncated, orphaned (for screens)
 
     def __str__(self) -> str:
         return f"{self.chain}: event #{self.seq}: {self.reason}"
@@ -122,9 +123,11 @@ def verify_chain(
     ).scalars()
     for event in rows:
         if event.seq != expected_seq:
-            return ChainBreak(chain, expected_seq, f"missing (next event found is #{event.seq})")
+            return ChainBreak(
+                chain, expected_seq, f"missing (next event found is #{event.seq})", "missing"
+            )
         if event.prev_hash != prev:
-            return ChainBreak(chain, event.seq, "does not link to the previous event")
+            return ChainBreak(chain, event.seq, "does not link to the previous event", "unlinked")
         digest = event_hash(
             prev,
             chain,
@@ -138,7 +141,9 @@ def verify_chain(
             event.data,
         )
         if digest != event.hash:
-            return ChainBreak(chain, event.seq, "content was altered after it was recorded")
+            return ChainBreak(
+                chain, event.seq, "content was altered after it was recorded", "altered"
+            )
         prev, expected_seq = event.hash, expected_seq + 1
     if expected_head is not None:
         head_seq, head_hash = expected_head
@@ -148,6 +153,7 @@ def verify_chain(
                 expected_seq,
                 f"the trail ends at #{expected_seq - 1} but the complaint "
                 f"recorded #{head_seq} as its last event",
+                "truncated",
             )
     return None
 
@@ -170,7 +176,7 @@ def verify(session: Session, reference: str | None = None) -> list[ChainBreak]:
             .group_by(AuditEvent.chain)
         ).all()
         breaks.extend(
-            ChainBreak(chain, 1, f"{count} events belong to no complaint")
+            ChainBreak(chain, 1, f"{count} events belong to no complaint", "orphaned")
             for chain, count in orphans
         )
         broken = verify_chain(session, SYSTEM_CHAIN, None)
