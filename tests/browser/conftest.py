@@ -1,7 +1,9 @@
 """Browser tests: Playwright drives Debian's Chromium against a live `doleance serve`.
 
-The server runs in its own process on 127.0.0.1 with a fresh SQLite database, the real
-processes and the demo people (password ``demo``); its scheduler is on, as in production.
+The server runs in its own process on 127.0.0.1 with a fresh SQLite database (a fresh
+PostgreSQL schema when ``DOLEANCE_TEST_DATABASE_URL`` is set), the real processes and the
+demo data (people with password ``demo``, complaints at every stage); its scheduler is on, as
+in production.
 Screenshots of each step go to ``ci-artifacts/screenshots/`` (kept by CI, never committed).
 
 Without Chromium these tests are skipped, unless ``DOLEANCE_REQUIRE_BROWSER=1`` (set by
@@ -16,22 +18,20 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from engine.config import PROJECT_ROOT
+from engine.db import create_database_engine
+from tests.conftest import _postgres_url
 
 CHROMIUM = os.environ.get("DOLEANCE_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = PROJECT_ROOT / "ci-artifacts" / "screenshots"
 PASSWORD = "demo"
-PEOPLE = [
-    ("alice", "Alice Martin", "agent"),
-    ("sam", "Samuel Roy", "supervisor"),
-    ("quinn", "Quitterie Noël", "quality"),
-    ("olivia", "Olivia Petit", "process_owner"),
-    ("audrey", "Audrey Leroux", "auditor"),
-]
+DEMO_COMPLAINTS = 12  # two at each stage of the demo
 
 
 def pytest_collection_modifyitems(items):
@@ -56,38 +56,49 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, chromium_path):
-    """A running Doléance with the real processes and one person per role; yields its URL."""
+def live_database_url(tmp_path_factory):
+    """The live server's own database: SQLite, or a fresh PostgreSQL schema (dropped at the
+    end) when ``DOLEANCE_TEST_DATABASE_URL`` is set, as for the rest of the suite."""
+    base = os.environ.get("DOLEANCE_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path_factory.mktemp('live-db') / 'doleance.db'}"
+        return
+    schema_name = f"live_{uuid.uuid4().hex[:8]}"
+    admin = create_database_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema_name}"'))
+    yield _postgres_url(base, schema_name)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, chromium_path, live_database_url):
+    """A running Doléance with the real processes and the demo data; yields its URL.
+
+    ``doleance demo`` creates one person per role (password ``demo``) and complaints at every
+    stage, so that pages have something to show.
+    """
     instance = tmp_path_factory.mktemp("live")
     port = _free_port()
     env = {
         **os.environ,
         "DOLEANCE_INSTANCE_DIR": str(instance),
-        "DOLEANCE_DATABASE_URL": f"sqlite:///{instance / 'doleance.db'}",
+        "DOLEANCE_DATABASE_URL": live_database_url,
         "DOLEANCE_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "DOLEANCE_SECRET_KEY": "browser-tests",
     }
     env.pop("DOLEANCE_SMTP_URL", None)
     doleance = [str(Path(sys.executable).parent / "doleance")]
     subprocess.run([*doleance, "init"], env=env, check=True, capture_output=True)
-    for username, name, role in PEOPLE:
-        subprocess.run(
-            [
-                *doleance,
-                "user",
-                "add",
-                username,
-                "--role",
-                role,
-                "--name",
-                name,
-                "--password",
-                PASSWORD,
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    demo = subprocess.run(
+        [*doleance, "demo", "--complaints", str(DEMO_COMPLAINTS)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert demo.returncode == 0, demo.stderr
     log = (instance / "server.log").open("w")
     server = subprocess.Popen(
         [*doleance, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -123,10 +134,15 @@ def chromium(chromium_path):
 @pytest.fixture
 def new_page(chromium, live_server):
     """Open a fresh browser context (its own cookies) per person; closed after the test."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)  # assertions wait as long as actions do
     contexts = []
 
     def open_page(locale: str = "fr-FR"):
-        context = chromium.new_context(base_url=live_server, locale=locale)
+        context = chromium.new_context(
+            base_url=live_server, locale=locale, viewport={"width": 1360, "height": 860}
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
@@ -139,13 +155,13 @@ def new_page(chromium, live_server):
 
 @pytest.fixture
 def screenshot(request):
-    """Save a full-page screenshot named after the test and the step."""
+    """Save a screenshot (of the whole page unless told) named after the test and the step."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     counter = iter(range(1, 100))
 
-    def take(page, step: str) -> Path:
+    def take(page, step: str, full_page: bool = True) -> Path:
         path = SCREENSHOTS / f"{request.node.name}-{next(counter):02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take
