@@ -449,6 +449,15 @@ class TaskFilter:
     user: str | None = None
     reference: str | None = None
     search: str | None = None  # part of a reference or of the customer's name, any case
+    lane: str | None = None  # only this lane's tasks
+    mine: bool = False  # only the tasks assigned to ``user``
+
+
+#: How a task list may be sorted; ties go to the older complaint, then to the task id.
+TASK_SORTS = {
+    "due": (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at),
+    "created": (HumanTask.created_at, HumanTask.due_at.is_(None), HumanTask.due_at),
+}
 
 
 def list_tasks(
@@ -459,23 +468,24 @@ def list_tasks(
     search: str | None = None,
     limit: int = 200,
     offset: int = 0,
+    lane: str | None = None,
+    mine: bool = False,
+    sort: str = "due",
 ) -> list[TaskView]:
-    """Ready tasks, due first: for a role's lanes, a user (roles + assignments), or a complaint.
+    """Ready tasks, due first (or oldest first with ``sort="created"``): for a role's lanes, a
+    user (roles + assignments), or a complaint; ``lane`` and ``mine`` narrow the list.
 
     One statement: the page's task ids are chosen (and sorted) among the task rows alone,
     and only those tasks are joined to their complaints. Ties go to the older complaint,
     then to the task id, so that pages neither repeat nor skip a task.
     """
-    order = (
-        HumanTask.due_at.is_(None),
-        HumanTask.due_at,
-        HumanTask.created_at,
-        HumanTask.instance_id,
-        HumanTask.id,
-    )
+    if sort not in TASK_SORTS:
+        raise InvalidInput(f"unknown sort '{sort}': choose one of {', '.join(TASK_SORTS)}")
+    order = (*TASK_SORTS[sort], HumanTask.instance_id, HumanTask.id)
+    task_filter = TaskFilter(role, user, reference, search, lane, mine)
     with uow:
         page = (
-            _task_query(uow.session, TaskFilter(role, user, reference, search), HumanTask.id)
+            _task_query(uow.session, task_filter, HumanTask.id)
             .order_by(*order)
             .limit(limit)
             .offset(offset)
@@ -515,6 +525,10 @@ def _task_query(session: Session, task_filter: TaskFilter, *columns):
                 _lane_filter(lanes) & HumanTask.assignee.is_(None),
             )
         )
+    if task_filter.lane is not None:
+        query = query.where(HumanTask.lane == task_filter.lane)
+    if task_filter.mine:
+        query = query.where(HumanTask.assignee == task_filter.user)
     if task_filter.reference is not None:
         query = query.where(Instance.reference == task_filter.reference)
     if task_filter.search:

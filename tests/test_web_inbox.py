@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from engine import clock, services
+from engine.errors import InvalidInput
 from tests.test_web_support import CHECK, task_id, text
 from webui import inbox
 
@@ -107,3 +110,36 @@ def test_an_administrator_sees_every_lane(browser, file_complaint, uow):
     page = text(browser.login("admin"))
 
     assert reference in page and "1 tâche" in page
+
+
+def test_alice_narrows_her_inbox_to_the_tasks_she_has_taken(browser, file_complaint, uow):
+    taken, waiting = file_complaint(), file_complaint()
+    services.claim_task(task_id(uow, taken, CHECK), "alice", uow())
+    browser.login("alice")
+
+    page = text(browser.get("/?mine=1"))
+
+    assert taken in page and waiting not in page
+    assert 'name="mine" value="1" checked' in page
+
+
+def test_a_supervisor_filters_one_lane_and_sorts_oldest_first(
+    browser, file_complaint, frozen_clock
+):
+    older = file_complaint()
+    frozen_clock.advance(timedelta(hours=1))
+    newer = file_complaint(customer_name="Bruno Lefèvre")
+    browser.login("sam")
+
+    reception = text(browser.get("/?lane=Accueil&sort=created"))
+    supervision = text(browser.get("/?lane=Superviseur"))
+
+    assert reception.index(older) < reception.index(newer)
+    assert older not in supervision and newer not in supervision
+
+
+def test_an_unknown_sort_is_refused_by_the_service(uow, file_complaint):
+    file_complaint()
+
+    with pytest.raises(InvalidInput, match="unknown sort"):
+        services.list_tasks(uow(), user="alice", sort="colour")

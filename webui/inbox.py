@@ -17,6 +17,7 @@ bp = Blueprint("inbox", __name__)
 NAVIGATION = [("inbox.home", _l("Mes tâches"), ("agent", "supervisor", "quality"))]
 
 PAGE_SIZE = 50
+SORTS = {"due": _l("Échéance la plus proche"), "created": _l("Plus anciennes d'abord")}
 
 
 @bp.get("/")
@@ -31,9 +32,14 @@ def home():
 @role_required("agent", "supervisor", "quality")
 def inbox():
     query = request.args.get("q", "").strip()
+    lanes = sorted(current_user.lanes)
+    lane = request.args.get("lane") if request.args.get("lane") in lanes else None
+    mine = request.args.get("mine") == "1"
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "due"
     uow = database().unit_of_work
-    user = None if current_user.has_role("admin") else current_user.username  # admins: all lanes
-    task_filter = services.TaskFilter(user=user, search=query or None)
+    admin = current_user.has_role("admin")
+    user = current_user.username if mine or not admin else None  # admins: every lane
+    task_filter = services.TaskFilter(user=user, search=query or None, lane=lane, mine=mine)
     total = services.count_tasks(uow(read_only=True), task_filter)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
@@ -41,14 +47,26 @@ def inbox():
         uow(read_only=True),
         user=user,
         search=query or None,
+        lane=lane,
+        mine=mine,
+        sort=sort,
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
+    criteria = {"q": query or None, "lane": lane, "mine": "1" if mine else None}
+    if sort != "due":
+        criteria["sort"] = sort
     return render_template(
         "inbox.html",
         tasks=tasks,
         total=total,
         query=query,
+        lanes=lanes,
+        lane=lane,
+        mine=mine,
+        sort=sort,
+        sorts=SORTS,
+        criteria=criteria,
         page=page,
         pages=pages,
         vocabulary=Vocabulary(services.form_definitions(uow(read_only=True))),
