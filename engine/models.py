@@ -109,7 +109,8 @@ class HumanTask(Base):
 
     __table_args__ = (
         Index("ix_human_task_lane_due", "lane", "due_at"),
-        Index("ix_human_task_assignee", "assignee"),
+        # covers the inbox: my tasks and my lanes' unclaimed ones, in due order
+        Index("ix_human_task_inbox", "assignee", "lane", "due_at", "created_at"),
         Index("ix_human_task_instance", "instance_id"),
     )
 
