@@ -84,6 +84,14 @@ PRIORITY_WORDS = {
 OTHER_VALUES = {
     "channel": {"web": _l("Formulaire web")},
     "language": LANGUAGES,
+    "team": {  # the teams routing.dmn sends complaints to
+        "billing": _l("Facturation"),
+        "logistics": _l("Logistique"),
+        "quality": _l("Qualité produit"),
+        "contracts": _l("Contrats"),
+        "data_protection": _l("Protection des données"),
+        "customer_service": _l("Service client"),
+    },
     "closure_reason": {
         "satisfied": _l("client satisfait"),
         "unsatisfied": _l("client non satisfait"),
