@@ -93,6 +93,13 @@ def _message(uow, reference: str, name: str):
         ).one()
 
 
+def test_the_complaint_summary_reads_in_words(auditor, closed):
+    page = unescape(text(auditor.get(f"/audit/{closed}")))
+
+    assert "Facturation" in page and ">billing<" not in page
+    assert "par le client" in page and "par portal" not in page
+
+
 def test_a_message_not_rendered_shows_its_payload(auditor, closed, uow):
     with uow() as unrendered:
         unrendered.session.execute(

@@ -121,7 +121,6 @@ def register(app: Flask) -> None:
         role_label=lambda s: ROLE_LABELS.get(s, s),
     )
     app.jinja_env.globals.update(
-        SUMMARY_LABELS=SUMMARY_LABELS,
         UPLOAD_ACCEPT=",".join(sorted(set(ALLOWED_TYPES.values()))),
         UPLOAD_LIMIT_MB=f"{app.config['DOLEANCE_SETTINGS'].max_upload_bytes / 1024**2:g}",
     )

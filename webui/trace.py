@@ -15,12 +15,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from engine import clock, clocks, trace
+from engine import clock, clocks, services, trace
 from engine.errors import InvalidInput
 from webui import database
 from webui.auth import role_required
 from webui.errors import error_page
-from webui.formatting import when
+from webui.formatting import ROBOTS, Vocabulary, when
 
 bp = Blueprint("trace", __name__, url_prefix="/audit")
 READERS = ("auditor", "quality", "supervisor")
@@ -178,9 +178,12 @@ def show(reference: str):
 
 def _render_trace(template: str, reference: str, **context):
     complaint = trace.trace_of(reference, _uow())
+    vocabulary = Vocabulary(services.form_definitions(_uow(), reference))
     return render_template(
         template,
         trace=complaint,
+        summary=vocabulary.facts(complaint.summary, services.SUMMARY_KEYS),
+        opened_by=str(ROBOTS.get(complaint.created_by, complaint.created_by)),
         clocks=trace.deadlines(clocks.instance_clocks(reference, _uow())),
         chain_sentence=_chain_sentence,
         event_kind=lambda kind: EVENT_KINDS.get(kind, kind),
