@@ -51,6 +51,7 @@ from jinja2 import StrictUndefined, TemplateError, meta, pass_context
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from engine import audit, clock
 from engine.config import Settings
@@ -703,6 +704,7 @@ class MessageView:
     created_at: datetime
     sent_at: datetime | None
     mail_configured: bool  # False: pending messages wait for DOLEANCE_SMTP_URL
+    payload: dict  # what the diagram sent (shown when the message could not be rendered)
 
     @property
     def skip_reason(self) -> str | None:
@@ -733,6 +735,7 @@ def _view(row: OutboxMessage, reference: str, mail_configured: bool) -> MessageV
         row.created_at,
         row.sent_at,
         mail_configured,
+        dict(row.payload or {}),
     )
 
 
@@ -742,13 +745,20 @@ def messages_for(reference: str, uow: UnitOfWork) -> list[MessageView]:
         instance_id = uow.session.scalar(select(Instance.id).where(Instance.reference == reference))
         if instance_id is None:
             raise NotFound(f"no complaint with reference '{reference}'")
-        rows = uow.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.instance_id == instance_id)
-            .order_by(OutboxMessage.created_at, OutboxMessage.id)
-        )
-        configured = bool(uow.settings.smtp_url)
-        return [_view(row, reference, configured) for row in rows]
+        return instance_messages(uow.session, instance_id, reference, uow.settings)
+
+
+def instance_messages(
+    session: Session, instance_id: int, reference: str, settings: Settings
+) -> list[MessageView]:
+    """The messages of one instance, oldest first, inside the caller's transaction."""
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.instance_id == instance_id)
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+    )
+    configured = bool(settings.smtp_url)
+    return [_view(row, reference, configured) for row in rows]
 
 
 def list_messages(

@@ -32,10 +32,10 @@ from engine.models import (
     HumanTask,
     Instance,
     InstanceLink,
-    OutboxMessage,
     ProcessVersion,
     Timer,
 )
+from engine.outbox import MessageView, instance_messages
 from engine.process_helpers import (
     COMPLAINT_PROCESS,
     CORRECTIVE_ACTION_PROCESS,
@@ -591,20 +591,6 @@ class Change:
 
 
 @dataclass(frozen=True)
-class MessageView:
-    id: int
-    name: str
-    created_at: datetime
-    recipient: str | None
-    language: str
-    subject: str | None
-    body: str | None
-    payload: dict
-    status: str
-    sent_at: datetime | None
-
-
-@dataclass(frozen=True)
 class TimelineEntry:
     seq: int
     at: datetime
@@ -661,29 +647,6 @@ def timeline_of(
             )
         )
     return entries
-
-
-def _messages(session: Session, instance: Instance) -> list[MessageView]:
-    rows = session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.instance_id == instance.id)
-        .order_by(OutboxMessage.id)
-    )
-    return [
-        MessageView(
-            m.id,
-            m.name,
-            m.created_at,
-            m.recipient,
-            m.language,
-            m.subject,
-            m.body,
-            dict(m.payload or {}),
-            m.status,
-            m.sent_at,
-        )
-        for m in rows
-    ]
 
 
 # --- the whole trace of one complaint ---------------------------------------------------------
@@ -757,7 +720,7 @@ def trace_of(reference: str, uow: UnitOfWork) -> ComplaintTrace:
         session = uow.session
         instance = services._instance(session, reference)
         events = _events(session, reference)
-        messages = _messages(session, instance)
+        messages = instance_messages(session, instance.id, reference, uow.settings)
         links = _links(session, instance)
         checks = [_chain_check(session, instance)]
         checks += [_chain_check(session, i) for i in _linked_targets(session, instance)]
