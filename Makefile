@@ -9,7 +9,7 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard webui/translations/*/LC_MESSAGES/m
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench setup vendor translations clean
+.PHONY: run test lint bench setup vendor translations browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,7 +47,16 @@ run: setup  ## set up everything, load demo data, serve on http://127.0.0.1:5000
 	$(BIN)/doleance demo
 	$(BIN)/doleance serve --host $(HOST) --port $(PORT)
 
-test: setup  ## the whole test suite (PostgreSQL too when DOLEANCE_TEST_DATABASE_URL is set)
+# Debian's Chromium for the browser tests (tests/browser), installed once with apt-get.
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) \
+	  apt-get install -y -qq chromium chromium-driver >/dev/null
+
+browser: $(CHROMIUM)
+
+test: setup $(CHROMIUM)  ## the whole test suite (PostgreSQL too when DOLEANCE_TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -6,8 +6,8 @@ demo data (people with password ``demo``, complaints at every stage); its schedu
 in production.
 Screenshots of each step go to ``ci-artifacts/screenshots/`` (kept by CI, never committed).
 
-Without Chromium these tests are skipped, unless ``DOLEANCE_REQUIRE_BROWSER=1`` (set by
-``.ci/run``), where a missing browser is an error.
+``make test`` installs Chromium first (``make browser``); without it these tests fail and say
+how to install it.
 """
 
 from __future__ import annotations
@@ -43,9 +43,10 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     if not Path(CHROMIUM).exists():
-        if os.environ.get("DOLEANCE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"Chromium is required but {CHROMIUM} does not exist")
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: run `make browser` (apt-get install chromium), "
+            "or point DOLEANCE_CHROMIUM at a Chromium executable"
+        )
     return CHROMIUM
 
 
