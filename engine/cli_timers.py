@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
-import threading
+import time
 from pathlib import Path
 
 import click
@@ -118,9 +118,11 @@ def _calendar(
 def scheduler(ctx: Context, name: str | None, poll_seconds: float, claim_seconds: float):
     """Fire due timers until stopped (Ctrl+C or SIGTERM); run one or several."""
     configure_logging()
-    stop = threading.Event()
+    # The handler only records the signal: setting a threading.Event there could deadlock
+    # when the signal lands while the main thread holds the Event's own lock.
+    signals: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, lambda number, _frame: signals.append(number))
     firer = TimerFirer(ctx.database, name=name, claim_seconds=claim_seconds)
     timer_scheduler = TimerScheduler(firer, poll_seconds)
     try:
@@ -129,7 +131,8 @@ def scheduler(ctx: Context, name: str | None, poll_seconds: float, claim_seconds
         click.echo(f"error: cannot use the database: {exc}", err=True)
         raise click.exceptions.Exit(1) from exc
     try:
-        stop.wait()
+        while not signals:
+            time.sleep(0.2)  # a signal interrupts the sleep; the loop then sees it
     finally:
         timer_scheduler.shutdown()
         ctx.database.dispose()
