@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from webui import (
         admin,
+        arguments,
         auth,
         complaints,
         errors,
@@ -62,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         views,
     )
 
+    arguments.register(app)
     auth.login_manager.init_app(app)
     i18n.register(app)
     formatting.register(app)

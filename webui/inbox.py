@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from engine import services
 from webui import database
+from webui.arguments import whole_number
 from webui.auth import login_manager, role_required
 from webui.formatting import Vocabulary
 
@@ -42,7 +43,7 @@ def inbox():
     task_filter = services.TaskFilter(user=user, search=query or None, lane=lane, mine=mine)
     total = services.count_tasks(uow(read_only=True), task_filter)
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(max(request.args.get("page", 1, type=whole_number), 1), pages)
     tasks = services.list_tasks(
         uow(read_only=True),
         user=user,

@@ -16,6 +16,7 @@ from flask_login import current_user
 from engine import outbox
 from engine.errors import InvalidInput, NotAllowed
 from webui import database
+from webui.arguments import whole_number
 from webui.auth import role_required, safe_next
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
@@ -35,7 +36,7 @@ def index():
     counts = outbox.count_by_status(uow(read_only=True))
     total = counts[status] if status else sum(counts.values())
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(max(request.args.get("page", 1, type=whole_number), 1), pages)
     messages = outbox.list_messages(
         uow(read_only=True), status=status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )

@@ -23,6 +23,7 @@ from engine import studio
 from engine.errors import ConcurrentUpdate, DeploymentError, InvalidInput
 from engine.workflow import Problem
 from webui import database
+from webui.arguments import whole_number
 from webui.auth import role_required
 from webui.errors import error_page
 from webui.security import relax_policy
@@ -429,7 +430,7 @@ def _migration(revert: bool):
     were migrated from ``source`` to ``target`` go back to ``source``."""
     args = request.form if request.method == "POST" else request.args
     versions = studio.overview(_uow(read_only=True)).versions
-    source, target = args.get("source", type=int), args.get("target", type=int)
+    source, target = args.get("source", type=whole_number), args.get("target", type=whole_number)
     if source is None or target is None:
         if request.method == "POST" or not versions:
             abort(400)

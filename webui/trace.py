@@ -18,6 +18,7 @@ from flask_login import current_user
 from engine import clock, clocks, services, trace
 from engine.errors import InvalidInput
 from webui import database
+from webui.arguments import whole_number
 from webui.auth import role_required
 from webui.errors import error_page
 from webui.formatting import ROBOTS, Vocabulary, when
@@ -133,13 +134,14 @@ def search():
         breached=args.get("breached") == "1",
         process_id=args.get("process", trace.COMPLAINT_PROCESS) or None,
     )
-    page = max(args.get("page", 1, type=int), 1)
+    page = max(args.get("page", 1, type=whole_number), 1)
     hits, total = [], 0
     if not errors:
         try:
-            hits, total = trace.search_instances(
-                criteria, _uow(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-            )
+            hits, total = _search_page(criteria, page)
+            if total and page > math.ceil(total / PAGE_SIZE):  # past the end: the last page
+                page = math.ceil(total / PAGE_SIZE)
+                hits, total = _search_page(criteria, page)
         except InvalidInput as exc:
             errors["to"] = str(RANGE_PROBLEMS.get(exc.code, exc))
     # what the page links keep; an empty "process" means all kinds, unlike no "process" at all
@@ -155,6 +157,10 @@ def search():
         errors=errors,
         options=trace.search_options(_uow()),
     )
+
+
+def _search_page(criteria: trace.TraceSearch, page: int):
+    return trace.search_instances(criteria, _uow(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
 
 
 def _date_arg(text: str | None, name: str, errors: dict[str, str]) -> date | None:
