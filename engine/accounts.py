@@ -17,6 +17,7 @@ from engine.models import Role, User, UserRole
 
 # Roles that work ready tasks in lanes (the others read complaints, deploy or audit).
 WORKING_ROLES = frozenset({"agent", "supervisor", "quality", "admin"})
+SUPERVISOR_ROLE = "supervisor"  # releases and reassigns others' tasks in the lanes it works in
 MIN_PASSWORD_LENGTH = 10  # for passwords an administrator sets
 
 
@@ -36,7 +37,12 @@ class UserView:
 
     def may_work_in(self, lane: str | None) -> bool:
         """True when the user may see and do a task of ``lane`` (admins work every lane)."""
-        return "admin" in self.roles or lane is None or lane in self.lanes
+        return self.works_tasks and ("admin" in self.roles or lane is None or lane in self.lanes)
+
+    def may_supervise(self, lane: str | None) -> bool:
+        """True when the user may release or reassign anyone's task of ``lane``: a supervisor
+        supervises the lanes their roles work in, an admin every lane."""
+        return "admin" in self.roles or (SUPERVISOR_ROLE in self.roles and self.may_work_in(lane))
 
 
 def authenticate(username: str, password: str, uow: UnitOfWork) -> UserView | None:

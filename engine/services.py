@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.security import generate_password_hash
 
 from engine import attachments, audit, clock, outbox
-from engine.accounts import check_new_password
+from engine.accounts import SUPERVISOR_ROLE, WORKING_ROLES, check_new_password
 from engine.config import Settings
 from engine.db import UnitOfWork
 from engine.errors import (
@@ -544,6 +544,7 @@ def _task_query(session: Session, task_filter: TaskFilter, *columns):
 
 
 def get_task(task_id: str, uow: UnitOfWork) -> TaskView:
+    """A ready task as lists show it (who may act on it is each action's own check)."""
     with uow:
         return _task_view(*_task_and_instance(uow.session, task_id))
 
@@ -568,26 +569,34 @@ def claim_task(task_id: str, actor: str, uow: UnitOfWork) -> TaskView:
 
 
 def release_task(task_id: str, actor: str, uow: UnitOfWork) -> TaskView:
-    """Give a claimed task back to its lane (its assignee or a supervisor may)."""
+    """Give a claimed task back to its lane: its assignee may, or a supervisor of the lane."""
     with uow:
         session = uow.session
         task, instance = _task_and_instance(session, task_id, for_update=True)
-        if task.assignee != actor and not _is_supervisor(session, actor):
-            raise NotAllowed(
+        _require_lane(session, actor, task)
+        if task.assignee != actor:
+            _require_supervisor(
+                session,
+                actor,
+                task,
                 f"task '{task.name}' is assigned to {task.assignee or 'nobody'}; "
-                "only that person or a supervisor can release it"
+                f"only that person or a supervisor of the {task.lane} lane can release it",
             )
         task.assignee, task.claimed_at = None, None
         return _record_assignment(uow, task, instance, "task_released", actor)
 
 
 def reassign_task(task_id: str, assignee: str, actor: str, uow: UnitOfWork) -> TaskView:
-    """A supervisor hands a task to someone who works in its lane."""
+    """A supervisor of the task's lane hands it to someone who works in that lane."""
     with uow:
         session = uow.session
         task, instance = _task_and_instance(session, task_id, for_update=True)
-        if not _is_supervisor(session, actor):
-            raise NotAllowed("only a supervisor can reassign a task")
+        _require_supervisor(
+            session,
+            actor,
+            task,
+            f"only a supervisor of the {task.lane} lane can reassign task '{task.name}'",
+        )
         _require_lane(session, assignee, task)
         previous = task.assignee
         task.assignee, task.claimed_at = assignee, clock.now()
@@ -614,8 +623,9 @@ def _record_assignment(
     return _task_view(task, instance)
 
 
-def task_form_context(task_id: str, uow: UnitOfWork, with_data: bool = True) -> dict:
-    """What a task page needs: the task, its form definition and the data it starts from.
+def task_form_context(task_id: str, actor: str, uow: UnitOfWork, with_data: bool = True) -> dict:
+    """What a task page needs: the task, its form definition and the data it starts from,
+    for ``actor``, who must work in the task's lane.
 
     ``documentation`` is the diagram's documentation of the task; ``instructions`` its
     instructions for the person doing it (a template over the task data, as written).
@@ -624,6 +634,7 @@ def task_form_context(task_id: str, uow: UnitOfWork, with_data: bool = True) -> 
     """
     with uow:
         task, instance = _task_and_instance(uow.session, task_id)
+        _require_lane(uow.session, actor, task)
         form = _form_definition(instance.process_version, task.form) if task.form else None
         data, documentation, instructions = {}, None, None
         if with_data:
@@ -652,7 +663,11 @@ def complete_task(
         if task.assignee not in (None, actor):
             raise NotAllowed(
                 f"task '{task.name}' is assigned to {task.assignee}; "
-                "ask a supervisor to reassign it"
+                + (
+                    "release it or reassign it to yourself first"
+                    if _supervises(session, actor, task)
+                    else f"ask a supervisor of the {task.lane} lane to reassign it"
+                )
             )
         version = instance.process_version
         if task.form:
@@ -1155,13 +1170,13 @@ def _lane_filter(lanes):
     return HumanTask.lane.in_(lanes) if lanes else HumanTask.lane.is_(None) & False
 
 
-def _is_supervisor(session: Session, username: str) -> bool:
-    user = session.get(User, username)
-    return user is not None and user.active and bool({"supervisor", "admin"} & set(user.roles))
-
-
 def _require_lane(session: Session, username: str, task: HumanTask) -> None:
+    """Only people whose roles work in the task's lane act on it (admins on every lane)."""
     user = _user(session, username)
+    if not WORKING_ROLES & set(user.roles):
+        raise NotAllowed(
+            f"{username}'s roles ({', '.join(user.roles) or 'none'}) do not work tasks"
+        )
     if "admin" in user.roles or task.lane is None:
         return
     if task.lane not in _lanes_of(session, user):
@@ -1169,6 +1184,22 @@ def _require_lane(session: Session, username: str, task: HumanTask) -> None:
             f"task '{task.name}' belongs to the {task.lane} lane, "
             f"which none of {username}'s roles ({', '.join(user.roles)}) work in"
         )
+
+
+def _require_supervisor(session: Session, username: str, task: HumanTask, refusal: str) -> None:
+    """Refuse (NotAllowed) unless ``username`` supervises the task's lane."""
+    if not _supervises(session, username, task):
+        raise NotAllowed(refusal)
+
+
+def _supervises(session: Session, username: str, task: HumanTask) -> bool:
+    """A supervisor supervises the lanes their roles work in; admins supervise every lane."""
+    user = _user(session, username)
+    if "admin" in user.roles:
+        return True
+    return SUPERVISOR_ROLE in user.roles and (
+        task.lane is None or task.lane in _lanes_of(session, user)
+    )
 
 
 # --- audit ----------------------------------------------------------------------------------------

@@ -9,10 +9,12 @@ query string.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
 
 from engine import outbox, services
 from engine import portal as customer_portal
+from engine.models import AuditEvent
 from tests.test_web_portal import ANA
 from tests.test_web_support import PASSWORD, Browser, task_id, text
 
@@ -58,6 +60,11 @@ def signed_in(app) -> Browser:
     return browser
 
 
+def trail_length(uow) -> int:
+    with uow() as unit:
+        return unit.session.scalar(select(func.count()).select_from(AuditEvent))
+
+
 # --- numbers from the URL -------------------------------------------------------------------------
 
 
@@ -101,3 +108,29 @@ def test_a_version_number_too_large_in_the_migration_form_is_not_found(app, site
     assert client.get(f"/studio/migrations?source={HUGE}&target=1").status_code == 404
     assert client.get(f"/studio/versions/{HUGE}/files/x").status_code == 404
 
+
+# --- HEAD reads a page, it never sends its form ---------------------------------------------
+
+
+def test_head_on_the_portal_answers_like_get(client, organisation):
+    assert client.head("/portal/").status_code == client.get("/portal/").status_code == 200
+
+
+def test_head_on_every_page_with_a_form_answers_like_get_and_changes_nothing(app, site, uow):
+    browser = signed_in(app)
+    forms = [r for r in app.url_map.iter_rules() if {"GET", "POST"} <= r.methods]
+    assert len(forms) >= 5
+    before = trail_length(uow)
+
+    answers = {}
+    for rule in forms:
+        path = path_of(rule, site)
+        answers[path] = (
+            browser.client.head(path).status_code,
+            browser.client.get(path).status_code,
+        )
+
+    assert {path: head for path, (head, _get) in answers.items()} == {
+        path: get for path, (_head, get) in answers.items()
+    }
+    assert trail_length(uow) == before  # no complaint started, no task completed

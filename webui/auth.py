@@ -69,7 +69,7 @@ def safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    if request.method == "GET" and current_user.is_authenticated:
+    if request.method != "POST" and current_user.is_authenticated:
         return redirect(url_for("inbox.home"))
     username = ""
     if request.method == "POST":

@@ -85,7 +85,7 @@ def new():
     """Register a complaint a customer made by phone, letter, e-mail or at the counter."""
     uow = database().unit_of_work
     form = _start_form(services.form_definitions(uow(read_only=True)))
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD
         return render_template("new_complaint.html", **form_view(form, {}, {}))
     entered = request.form.copy()
     entered.pop("csrf_token", None)
@@ -117,7 +117,9 @@ def _register(reference: str, data: dict):
     tasks = services.list_tasks(uow(read_only=True), reference=reference)
     registration = next((t for t in tasks if t.form == REGISTRATION_FORM), None)
     if registration is not None:
-        form = services.task_form_context(registration.id, uow(read_only=True), False)["form"]
+        form = services.task_form_context(
+            registration.id, current_user.username, uow(read_only=True), with_data=False
+        )["form"]
         registered = {f.key: data[f.key] for f in form.fields if f.key in data}
         try:
             services.complete_task(registration.id, registered, current_user.username, uow())

@@ -145,7 +145,7 @@ def complaint():
     uow = database().unit_of_work
     form = customer_portal.complaint_form(uow(read_only=True))
     publication = customer_portal.published_policy(uow(read_only=True))
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD
         return _complaint_page(publication, form_view(form, {}, {}))
     data = submission(form, request.form)
     uploads = [f for f in request.files.getlist("documents") if f.filename]

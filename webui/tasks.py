@@ -96,21 +96,19 @@ class FieldView:
 @role_required(*WORKERS)
 def show(task_id: str):
     uow = database().unit_of_work
-    context = services.task_form_context(
-        task_id, uow(read_only=True), with_data=request.method == "GET"
-    )
+    submitted = request.method == "POST"  # GET and HEAD only read the page
+    actor = current_user.username
+    context = services.task_form_context(task_id, actor, uow(read_only=True), not submitted)
     task, form = context["task"], context["form"]
-    if not current_user.may_work_in(task.lane):
-        abort(403)
-    if request.method == "GET":
+    if not submitted:
         return _render(context, context["data"], {})
     entered = request.form.copy()
     entered.pop("csrf_token", None)
     try:
-        data = accept_submission(form, entered, request.files, current_user.username)
-        services.complete_task(task_id, data, current_user.username, uow())
+        data = accept_submission(form, entered, request.files, actor)
+        services.complete_task(task_id, data, actor, uow())
     except (InvalidInput, FormValidationError) as error:
-        context = services.task_form_context(task_id, uow(read_only=True))
+        context = services.task_form_context(task_id, actor, uow(read_only=True))
         return _render(context, entered, dict(error.errors), entered=True), 422
     flash(
         _(
@@ -167,6 +165,8 @@ def reassign(task_id: str):
     """A supervisor hands the task to someone who works in its lane."""
     uow = database().unit_of_work
     task = services.get_task(task_id, uow(read_only=True))
+    if not current_user.may_supervise(task.lane):
+        abort(403)
     people = accounts.people_for_lane(task.lane, uow(read_only=True))
     back = safe_next(request.values.get("next") or url_for("tasks.show", task_id=task_id))
     error = None
@@ -376,5 +376,6 @@ def _render(context: dict, values: Mapping[str, Any], errors: Mapping[str, list]
         history=history,
         words=vocabulary,
         mine=task.assignee in (None, current_user.username),
+        supervising=current_user.may_supervise(task.lane),
         **form_view(form, values, errors, entered, {d.id: d.filename for d in documents}),
     )

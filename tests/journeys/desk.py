@@ -22,6 +22,7 @@ from engine.validation import read_deployment_files
 
 AGENT, SUPERVISOR, QUALITY, PORTAL = "alice", "sam", "quinn", "portal"
 
+LANE_WORKERS = {"Superviseur": SUPERVISOR, "Qualité": QUALITY}  # the agent works the others
 WEB_COMPLAINT = {
     "channel": "web",
     "customer_name": "Ana Martin",
@@ -88,7 +89,8 @@ class Desk:
 
     def task_data(self, reference: str, bpmn_id: str) -> dict:
         (task,) = [t for t in self.ready_tasks(reference) if t.bpmn_id == bpmn_id]
-        return services.task_form_context(task.id, self.uow())["data"]
+        reader = LANE_WORKERS.get(task.lane, AGENT)
+        return services.task_form_context(task.id, reader, self.uow())["data"]
 
     def qualifies(self, reference: str, **changes: Any) -> None:
         """Alice checks the web submission and confirms the qualification."""
