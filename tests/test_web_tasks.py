@@ -324,6 +324,31 @@ def test_an_agent_cannot_reassign_tasks(browser, file_complaint, uow):
     assert browser.post(f"/tasks/{check_id}/reassign", {"assignee": "alice"}).status_code == 403
 
 
+def test_a_supervisor_on_a_task_someone_holds_is_told_what_he_can_do(browser, file_complaint, uow):
+    check_id = task_id(uow, file_complaint(), CHECK)
+    services.claim_task(check_id, "alice", uow())
+    browser.login("sam")
+
+    page = text(browser.get(f"/tasks/{check_id}"))
+
+    assert "Demandez à un superviseur" not in page
+    assert "vous pouvez la remettre dans la file ou vous la réattribuer" in page
+    assert f'action="/tasks/{check_id}/release"' in page
+    assert f'href="/tasks/{check_id}/reassign"' in page
+
+
+def test_an_agent_on_a_task_someone_holds_is_told_to_ask_a_supervisor(browser, file_complaint, uow):
+    check_id = task_id(uow, file_complaint(), CHECK)
+    services.claim_task(check_id, "sam", uow())
+    browser.login("alice")
+
+    page = text(browser.get(f"/tasks/{check_id}"))
+
+    assert "Demandez à un superviseur de vous la réattribuer." in page
+    assert f'action="/tasks/{check_id}/release"' not in page
+    assert f'href="/tasks/{check_id}/reassign"' not in page
+
+
 # --- in English ---------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
@@ -100,13 +101,17 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(TaskAlreadyClaimed)
     def task_taken(error):
-        return error_page(
-            409,
-            _(
+        if current_user.is_authenticated and current_user.has_role("supervisor", "admin"):
+            advice = _(
+                "Une autre personne vient de prendre cette tâche : elle seule peut la terminer. "
+                "Si besoin, remettez-la dans la file ou réattribuez-la depuis la page de la tâche."
+            )
+        else:
+            advice = _(
                 "Une autre personne vient de prendre cette tâche : elle seule peut la terminer. "
                 "Demandez à un superviseur de vous la réattribuer si besoin."
-            ),
-        )
+            )
+        return error_page(409, advice)
 
     @app.errorhandler(ConcurrentUpdate)
     def conflict(error):
