@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -143,3 +144,13 @@ def test_an_unknown_sort_is_refused_by_the_service(uow, file_complaint):
 
     with pytest.raises(InvalidInput, match="unknown sort"):
         services.list_tasks(uow(), user="alice", sort="colour")
+
+
+def test_a_complaint_not_yet_evaluated_has_its_priority_to_assess(browser, file_complaint):
+    file_complaint()
+    browser.login("alice")
+
+    row = text(browser.get("/")).split("<tbody>")[1].split("</tr>")[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)
+
+    assert cells[4] == "à évaluer"  # the priority column

@@ -221,6 +221,23 @@ def test_the_task_page_gives_the_diagrams_instructions_filled_in(browser, file_c
     assert "Qualify: complaint or dissatisfaction" in page  # the diagram's documentation
 
 
+def test_the_instructions_read_codes_as_words_and_dates_as_dates(
+    browser, organisation, uow, database, frozen_clock
+):
+    desk = Desk(uow, database, frozen_clock)
+    earlier = desk.customer_files_online(subject="Box en panne")
+    desk.qualifies(earlier, subject="Box en panne")
+    later = desk.customer_files_online()
+    desk.qualifies(later)
+    browser.login("alice")
+
+    page = text(browser.get(f"/tasks/{task_id(uow, later, 'Évaluer la réclamation')}"))
+    consignes = page.split('id="instructions-title"')[1].split("</section>")[0]
+
+    assert f"{earlier} du 23/11/2026 — Facturation — Box en panne" in consignes
+    assert "billing" not in consignes and "2026-11-23" not in consignes
+
+
 # --- documents sent with a task form -------------------------------------------------------------
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

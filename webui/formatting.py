@@ -7,9 +7,10 @@ the forms that ask for them, in the reader's language; a few values no form offe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -92,6 +93,10 @@ OTHER_VALUES = {
         "data_protection": _l("Protection des données"),
         "customer_service": _l("Service client"),
     },
+    "trigger": {  # why a corrective action was opened (evaluation.bpmn)
+        "critical": _l("réclamation critique"),
+        "recurrence": _l("réclamations récurrentes"),
+    },
     "closure_reason": {
         "satisfied": _l("client satisfait"),
         "unsatisfied": _l("client non satisfait"),
@@ -136,6 +141,11 @@ def _zone() -> ZoneInfo:
 def when(instant: datetime | None) -> str:
     """``23/11/2026 10:00`` in the organisation's time zone; a dash when there is none."""
     return instant.astimezone(_zone()).strftime("%d/%m/%Y %H:%M") if instant else "—"
+
+
+def day(value: date) -> str:
+    """``23/11/2026``: a date without a time, as :func:`when` writes it."""
+    return value.strftime("%d/%m/%Y")
 
 
 def on(instant: datetime) -> str:
@@ -267,21 +277,50 @@ _INSTRUCTIONS = SandboxedEnvironment(autoescape=True, trim_blocks=True)
 def instructions(template: str | None, data: Mapping[str, Any], vocabulary: Vocabulary) -> Markup:
     """A task's instructions (a template over its data, as the diagram has them), filled in.
 
-    Codes read as words; a template the sandbox refuses shows as written.
+    Codes read as words and dates as dates, also inside lists and records (a customer's
+    earlier complaints); a template the sandbox refuses shows as written.
     """
     if not template:
         return Markup("")
-    readable = {}
-    for key, value in data.items():
-        field = SAME_VALUES_AS.get(key, key)
-        known = field == "priority" or field in vocabulary.fields
-        readable[key] = (
-            vocabulary.value(field, value) if isinstance(value, str) and known else value
-        )
+    readable = {key: _readable(key, value, vocabulary) for key, value in data.items()}
     try:
         return Markup(_INSTRUCTIONS.from_string(template).render(readable).strip())
     except TemplateError:
         return Markup.escape(template)
+
+
+def _readable(key: str, value: Any, vocabulary: Vocabulary) -> Any:
+    """``value`` of the process data ``key`` as a person reads it (see :func:`instructions`)."""
+    if isinstance(value, Mapping):
+        return {k: _readable(k, v, vocabulary) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_readable(key, item, vocabulary) for item in value]
+    if not isinstance(value, str):
+        return value
+    instant = _iso_instant(value)
+    if instant is not None:
+        return when(instant) if isinstance(instant, datetime) else day(instant)
+    field = SAME_VALUES_AS.get(key, key)
+    if field == "priority" or field in vocabulary.fields or field in OTHER_VALUES:
+        return vocabulary.value(field, value)
+    return value
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
+
+
+def _iso_instant(text: str) -> date | datetime | None:
+    """The date or instant an ISO 8601 text (as the engine stores them) stands for, or None."""
+    try:
+        if _ISO_DAY.fullmatch(text):
+            return date.fromisoformat(text)
+        if _ISO_INSTANT.fullmatch(text):
+            instant = datetime.fromisoformat(text)
+            return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    except ValueError:  # 2026-13-45
+        return None
+    return None
 
 
 # --- the timeline ------------------------------------------------------------------------------
