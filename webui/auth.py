@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from engine import accounts
-from webui import database
+from engine import accounts, clock
+from webui import database, sign_ins
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -74,18 +76,42 @@ def login():
     username = ""
     if request.method == "POST":
         username = request.form.get("username", "").strip()
+        throttle, address = sign_ins.throttle(), get_remote_address()
+        wait = throttle.wait(username, address)
+        if wait is not None:
+            return _too_many_failures(username, wait)
         view = accounts.authenticate(
             username, request.form.get("password", ""), database().unit_of_work(read_only=True)
         )
         if view is not None:
+            throttle.succeeded(username, address)
             next_page = safe_next(request.args.get("next"))
             session.clear()  # a fresh session: nothing from before signing in carries over
             login_user(SignedInUser(view))
             flash(_("Bienvenue, %(name)s.", name=view.display_name), "success")
             return redirect(next_page)
+        throttle.failed(username, address)
         flash(_("Identifiant ou mot de passe incorrect."), "error")
         return render_template("login.html", username=username), 401
     return render_template("login.html", username=username)
+
+
+def _too_many_failures(username: str, wait: sign_ins.Wait):
+    """The sign-in page again, saying until when tries are refused (the password unchecked)."""
+    from webui.formatting import clock_time, how_long  # formatting → i18n → this module
+
+    flash(
+        _(
+            "Trop de tentatives de connexion ont échoué. Par sécurité, la connexion est "
+            "suspendue jusqu'à %(time)s (dans %(wait)s), même avec le bon mot de passe. "
+            "Réessayez à ce moment-là, ou demandez à un administrateur de vérifier votre compte.",
+            time=clock_time(clock.now() + timedelta(seconds=wait.seconds)),
+            wait=how_long(wait.seconds),
+        ),
+        "error",
+    )
+    page = render_template("login.html", username=username)
+    return page, 429, {"Retry-After": str(wait.seconds)}
 
 
 @bp.post("/logout")

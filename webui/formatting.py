@@ -165,6 +165,18 @@ def _duration(delta: timedelta) -> str:
     return _("%(minutes)d min", minutes=minutes)
 
 
+def clock_time(instant: datetime) -> str:
+    """``10:15:30`` in the organisation's time zone."""
+    return instant.astimezone(_zone()).strftime("%H:%M:%S")
+
+
+def how_long(seconds: int) -> str:
+    """« 30 s », « 2 min », « 1 h 05 »: a short wait in words."""
+    if seconds < 60:
+        return _("%(seconds)d s", seconds=seconds)
+    return _duration(timedelta(seconds=seconds))
+
+
 def time_left(due: datetime | None) -> str:
     if due is None:
         return ""
