@@ -22,9 +22,22 @@ class Context:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._database: Database | None = None
+        self._schema_checked = False
 
     @property
     def database(self) -> Database:
+        """The database, once its schema is known to be current (see :meth:`require_schema`)."""
+        self.require_schema()
+        return self.open_database()
+
+    def require_schema(self) -> None:
+        """Raise SchemaNotReady (run ``doleance init``) unless the schema is this version's."""
+        if not self._schema_checked:
+            schema.require_current(self.open_database().engine)
+            self._schema_checked = True
+
+    def open_database(self) -> Database:
+        """The database whatever its schema (for ``init``, which creates or upgrades it)."""
         if self._database is None:
             self._database = Database.from_settings(self.settings)
         return self._database
@@ -121,7 +134,7 @@ def register_engine_commands(group: click.Group) -> None:
 @reports_errors
 def init(ctx: Context):
     """Create or upgrade the database schema, the built-in roles, and deploy processes/."""
-    schema.upgrade(ctx.database.engine)
+    schema.upgrade(ctx.open_database().engine)
     click.echo("schema: up to date")
     created = services.ensure_builtin_roles(ctx.uow())
     click.echo(f"roles: {'created ' + ', '.join(created) if created else 'already present'}")
@@ -377,6 +390,7 @@ def user_add(ctx: Context, username: str, roles: tuple[str, ...], display_name, 
 
 @user.command("list")
 @pass_context
+@reports_errors
 def user_list(ctx: Context):
     """List users: name, roles, active or not."""
     for person in accounts.list_users(ctx.uow()):

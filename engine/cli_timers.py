@@ -11,7 +11,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.calendar import BusinessCalendar, CalendarError, parse_instant
-from engine.cli import Context, pass_context
+from engine.cli import Context, pass_context, reports_errors
 from engine.policy import DEFAULT_POLICY, POLICY_FILE, Policy, PolicyError, load_policy
 from engine.scheduler import TimerFirer, TimerScheduler
 
@@ -115,8 +115,10 @@ def _calendar(
     help="How long a claim lasts; the timers of a crashed scheduler are retried after it.",
 )
 @pass_context
+@reports_errors
 def scheduler(ctx: Context, name: str | None, poll_seconds: float, claim_seconds: float):
     """Fire due timers until stopped (Ctrl+C or SIGTERM); run one or several."""
+    ctx.require_schema()
     configure_logging()
     # The handler only records the signal: setting a threading.Event there could deadlock
     # when the signal lands while the main thread holds the Event's own lock.

@@ -85,6 +85,7 @@ STAGES = ["received", "qualified", "assessed", "answered", "closed", "dissatisfa
 @reports_errors
 def demo(ctx: Context, complaints: int):
     """Create the demo users and complaints at every stage (users are created once)."""
+    ctx.require_schema()
     click.echo("Demo users:")
     for username, name, role in DEMO_USERS:
         try:

@@ -6,7 +6,7 @@ import signal
 
 import click
 
-from engine.cli import Context, register_engine_commands
+from engine.cli import Context, pass_context, register_engine_commands, reports_errors
 from engine.config import Settings
 
 
@@ -32,9 +32,13 @@ register_engine_commands(main)
     help="Fire due timers in this process too. Turn it off when you run several web "
     "processes and dedicated `doleance scheduler` processes instead.",
 )
-def serve(host: str, port: int, threads: int, with_scheduler: bool):
+@pass_context
+@reports_errors
+def serve(ctx: Context, host: str, port: int, threads: int, with_scheduler: bool):
     """Serve the web interface with waitress, and fire due timers unless told not to."""
     from waitress import serve as waitress_serve
+
+    ctx.require_schema()
 
     from engine.cli_timers import configure_logging
     from engine.scheduler import TimerFirer, TimerScheduler

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
+from engine import schema
 from engine.errors import (
     ConcurrentUpdate,
     NotAllowed,
@@ -17,6 +18,8 @@ from engine.errors import (
     TaskAlreadyClaimed,
     TaskAlreadyCompleted,
 )
+from engine.schema import SchemaNotReady
+from webui import database
 
 PAGES = {
     400: (_l("Demande invalide"), _l("La demande envoyée n'a pas pu être comprise.")),
@@ -33,6 +36,10 @@ PAGES = {
     ),
     413: (_l("Envoi trop volumineux"), _l("Les fichiers envoyés sont trop volumineux.")),
     429: (_l("Trop de tentatives"), _l("Trop de demandes en peu de temps. Réessayez plus tard.")),
+    503: (
+        _l("Service indisponible"),
+        _l("Le service n'est pas disponible pour le moment. Réessayez plus tard."),
+    ),
     500: (
         _l("Erreur du serveur"),
         _l("Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez plus tard."),
@@ -50,7 +57,35 @@ def error_page(status: int, explanation: str | None = None, **context):
     )
 
 
+#: What an operator does when the database is not ready (engine.schema.SchemaNotReady codes).
+SCHEMA_ADVICE = {
+    "missing": _l(
+        "La base de données n'a pas encore de schéma : lancez « doleance init » pour la créer."
+    ),
+    "old": _l(
+        "La base de données a un schéma plus ancien que cette version de Doléance : lancez "
+        "« doleance init » pour la mettre à jour."
+    ),
+    "unknown": _l(
+        "La base de données a un schéma plus récent que cette version de Doléance : mettez "
+        "Doléance à jour."
+    ),
+}
+
+
 def register(app: Flask) -> None:
+    @app.before_request
+    def require_schema():
+        """Until the database has this version's schema, every page says what to run."""
+        if request.endpoint != "static" and not app.extensions.get("doleance_schema_ready"):
+            schema.require_current(database().engine)  # SchemaNotReady → the page below
+            app.extensions["doleance_schema_ready"] = True
+
+    @app.errorhandler(SchemaNotReady)
+    def schema_not_ready(error):
+        app.logger.error("%s", error)
+        return error_page(503, str(SCHEMA_ADVICE[error.code]))
+
     @app.errorhandler(CSRFError)
     def csrf_refused(error):
         return error_page(
