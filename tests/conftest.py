@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,29 +34,35 @@ def _postgres_url(base_url: str, schema_name: str) -> str:
     )
 
 
+@contextmanager
+def fresh_database(directory: Path, prefix: str) -> Iterator[str]:
+    """The URL of a database without even a schema: a SQLite file in ``directory``, or, when
+    DOLEANCE_TEST_DATABASE_URL is set, a new PostgreSQL schema named from ``prefix`` (dropped
+    at the end)."""
+    base = os.environ.get("DOLEANCE_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{directory / 'doleance.db'}"
+        return
+    schema_name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_database_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema_name}"'))
+    try:
+        yield _postgres_url(base, schema_name)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory, worker_id):
     """A migrated, empty database for this test session."""
-    base = os.environ.get("DOLEANCE_TEST_DATABASE_URL")
-    if not base:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    with fresh_database(tmp_path_factory.mktemp("db"), f"t_{worker_id}") as url:
         engine = create_database_engine(url)
         schema.upgrade(engine)
         engine.dispose()
         yield url
-        return
-    schema_name = f"t_{worker_id}_{uuid.uuid4().hex[:8]}"
-    admin = create_database_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema_name}"'))
-    url = _postgres_url(base, schema_name)
-    engine = create_database_engine(url)
-    schema.upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -10,18 +10,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
 import click
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
 
 from engine import schema
 from engine.db import create_database_engine
-from tests.conftest import _postgres_url
+from tests.conftest import fresh_database
 from webui import create_app
 from webui.cli import main as doleance
 
@@ -76,19 +74,9 @@ def _sample(kind: click.ParamType) -> str:
 
 @pytest.fixture
 def empty_database(tmp_path):
-    """The URL of a database nobody has initialised (its own PostgreSQL schema on that leg)."""
-    base = os.environ.get("DOLEANCE_TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    name = f"empty_{uuid.uuid4().hex[:8]}"
-    admin = create_database_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{name}"'))
-    yield _postgres_url(base, name)
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-    admin.dispose()
+    """The URL of a database nobody has initialised."""
+    with fresh_database(tmp_path, "empty") as url:
+        yield url
 
 
 def run(database_url: str, tmp_path: Path, words: list[str]):

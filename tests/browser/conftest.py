@@ -18,15 +18,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from engine.config import PROJECT_ROOT
-from engine.db import create_database_engine
-from tests.conftest import _postgres_url
+from tests.conftest import fresh_database
 
 CHROMIUM = os.environ.get("DOLEANCE_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = PROJECT_ROOT / "ci-artifacts" / "screenshots"
@@ -60,18 +57,8 @@ def _free_port() -> int:
 def live_database_url(tmp_path_factory):
     """The live server's own database: SQLite, or a fresh PostgreSQL schema (dropped at the
     end) when ``DOLEANCE_TEST_DATABASE_URL`` is set, as for the rest of the suite."""
-    base = os.environ.get("DOLEANCE_TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path_factory.mktemp('live-db') / 'doleance.db'}"
-        return
-    schema_name = f"live_{uuid.uuid4().hex[:8]}"
-    admin = create_database_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema_name}"'))
-    yield _postgres_url(base, schema_name)
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
-    admin.dispose()
+    with fresh_database(tmp_path_factory.mktemp("live-db"), "live") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
