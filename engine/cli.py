@@ -11,7 +11,7 @@ import click
 
 from engine import accounts, schema, services, trace
 from engine.config import Settings
-from engine.db import Database
+from engine.db import Database, holds_nul
 from engine.errors import DeploymentError, DoleanceError, InvalidInput
 from engine.validation import read_deployment_files, validate_paths
 
@@ -92,6 +92,8 @@ def parse_json_object(_ctx, _param, value):
         raise click.BadParameter(f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
     if not isinstance(data, dict):
         raise click.BadParameter('give a JSON object, e.g. \'{"customer_name": "Ana"}\'')
+    if holds_nul(data):
+        raise click.BadParameter("a text holds the NUL character (\\u0000): remove it")
     return data
 
 

@@ -84,6 +84,15 @@ def test_bad_input_gets_a_one_line_error_not_a_traceback(run):
     assert wrong_task.exit_code == 1 and "no longer waiting" in wrong_task.output
 
 
+def test_a_nul_character_in_json_data_is_refused_before_reaching_the_database(run):
+    run("init")
+
+    refused = run("start", "claim", "--data", '{"customer_name": "Ana\\u0000"}')
+
+    assert refused.exit_code == 2
+    assert "NUL character" in refused.output
+
+
 def test_form_errors_are_listed_per_field(run):
     run("init")
     run("user", "add", "alice", "--role", "agent")

@@ -1,15 +1,23 @@
-"""Numbers read from URLs, bounded: a path's ``<int:…>`` and a query string's ``?page=…``.
+"""What a request carries, made safe for the database before any view reads it.
 
-Python's integers have no limit, but every number a URL carries ends up in an SQL query,
-and the databases' integers do (PostgreSQL's INTEGER columns stop at 2**31 - 1). A path
+Numbers: Python's integers have no limit, but every number a URL carries ends up in an SQL
+query, and the databases' integers do (PostgreSQL's INTEGER columns stop at 2**31 - 1). A path
 number beyond :data:`LARGEST` names nothing, so its URL matches no page (404); a query-string
 number beyond it reads as the bound (page 10**20 is the last page).
+
+Text: PostgreSQL cannot store the NUL character, and no form has a use for it; a request with
+one in its path, query string, form fields or JSON body is refused (400) before any view runs.
+Uploaded files are not text and are not looked at.
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
+from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter, ValidationError
+
+from engine.db import holds_nul
+from webui.errors import error_page
 
 LARGEST = 2**31 - 1  # the largest value an SQL INTEGER holds, on every database we support
 
@@ -33,5 +41,22 @@ def whole_number(text: str) -> int:
 
 
 def register(app: Flask) -> None:
-    """Make every ``<int:…>`` of the app bounded (call before registering blueprints)."""
+    """Make every ``<int:…>`` of the app bounded (call before registering blueprints) and
+    refuse requests with a NUL character."""
     app.url_map.converters["int"] = BoundedIntegerConverter
+    app.before_request(_refuse_nul)
+
+
+def _refuse_nul():
+    texts = [request.path, *request.args.items(multi=True), *request.form.items(multi=True)]
+    if request.is_json:
+        texts.append(request.get_json(silent=True))
+    if holds_nul(texts):
+        return error_page(
+            400,
+            _(
+                "La demande contient un caractère nul (\\0), qu'aucun champ n'accepte : "
+                "revenez en arrière, retirez-le (souvent collé par erreur) et recommencez."
+            ),
+        )
+    return None
