@@ -20,11 +20,12 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 from sqlalchemy import text
 
 from engine.config import PROJECT_ROOT
@@ -199,3 +200,24 @@ def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("main button[type=submit]")
+
+
+def choose(page: Page | Locator, question: str, option: str) -> None:
+    """Tick ``option`` among the radio buttons of ``question`` (a fieldset and its legend)."""
+    page.get_by_role("group", name=question).get_by_label(option).check()
+
+
+def fill_in_the_complaint_form(page: Page, documents: Sequence[Path] = ()) -> None:
+    """Ana Martin's complaint about a subscription billed twice, on the portal's form."""
+    page.get_by_label("Vos prénom et nom").fill("Ana Martin")
+    page.get_by_label("Votre adresse e-mail").fill("ana.martin@example.org")
+    page.get_by_label("Objet de votre réclamation").fill("Abonnement facturé deux fois")
+    page.get_by_label("Que s'est-il passé ?").fill(
+        "Ma facture de novembre compte deux fois l'abonnement."
+    )
+    page.get_by_label("Produit, service ou contrat concerné").fill("Box Internet")
+    page.get_by_label("Votre réclamation concerne").select_option(label="Facturation")
+    page.get_by_label("Ce que vous souhaitez obtenir").select_option(label="Remboursement")
+    choose(page, "Souhaitez-vous que nous traitions votre demande ?", "Oui")
+    page.get_by_label("Vos justificatifs").set_input_files(list(documents))
+    page.locator("input[name=consent]").check()
