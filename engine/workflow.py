@@ -1,27 +1,25 @@
-"""The SpiffWorkflow wrapper: parsing, the restricted script engine, serialization, running.
+"""The SpiffWorkflow wrapper: the restricted script engine, serialization, running.
 
-Nothing outside this module imports SpiffWorkflow. The rest of the engine sees plain data:
-:class:`Problem` for diagram errors, :class:`HumanTaskInfo`, :class:`TimerInfo`,
-:class:`EngineEvent` and :class:`SentMessage` for what a run produced.
+Nothing outside this module and :mod:`engine.parsing` (which reads the diagrams this module
+runs) imports SpiffWorkflow. The rest of the engine sees plain data: :class:`Problem` for
+diagram errors, :class:`HumanTaskInfo`, :class:`TimerInfo`, :class:`EngineEvent` and
+:class:`SentMessage` for what a run produced.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
-import re
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from lxml import etree
 from RestrictedPython import (
     compile_restricted_eval,
     compile_restricted_exec,
@@ -39,7 +37,6 @@ from RestrictedPython.Guards import (
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
@@ -67,10 +64,10 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, filter_tasks, migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
-from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from engine import clock
+from engine.problems import Problem as Problem  # re-exported for the modules that word problems
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 FORM_PROPERTY = "form"
@@ -92,20 +89,6 @@ spiff_timer.datetime = _ClockedDatetime
 
 
 # --- errors as data ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in a process file, as a process owner should read it."""
-
-    file: str
-    line: int | None
-    element_id: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.element_id or '-'}: {self.message}"
 
 
 class ScriptError(Exception):
@@ -238,6 +221,12 @@ class _ScriptEngine(PythonScriptEngine):
             ) from exc
 
 
+def sandbox_names() -> frozenset[str]:
+    """The names diagram code finds besides task data and helpers: the sandbox's builtins and
+    the guards RestrictedPython's compiled code calls. Validation refuses the others."""
+    return frozenset(_SAFE_BUILTINS) | frozenset(_RESTRICTED_GLOBALS)
+
+
 def make_script_engine(helpers: Mapping[str, Callable] | None = None) -> PythonScriptEngine:
     return _ScriptEngine(environment=RestrictedTaskDataEnvironment(dict(helpers or {})))
 
@@ -295,327 +284,19 @@ def to_json_safe(value):
     return json.loads(json.dumps(value, default=_json_default))
 
 
-# --- parsing -----------------------------------------------------------------------------
-
-
-@dataclass
-class ParsedDeployment:
-    """What a deployment's files contain, in storable form."""
-
-    specs: dict[str, dict]  # process id -> {"spec": ..., "subprocess_specs": {...}}
-    flows: dict[str, dict[str, dict]]  # process id -> {"source>target": {"id", "name"}}
-    forms_used: dict[str, list[str]]  # form file -> element ids that use it
-    process_ids: list[str]
-
-
-#: The BPMN flow elements (by XML tag) that diagrams may use.
-FLOW_NODE_TYPES = frozenset(
-    {
-        "startEvent",
-        "endEvent",
-        "intermediateCatchEvent",
-        "intermediateThrowEvent",
-        "boundaryEvent",
-        "task",
-        "userTask",
-        "manualTask",
-        "scriptTask",
-        "serviceTask",
-        "sendTask",
-        "receiveTask",
-        "businessRuleTask",
-        "callActivity",
-        "subProcess",
-        "transaction",
-        "exclusiveGateway",
-        "inclusiveGateway",
-        "parallelGateway",
-        "eventBasedGateway",
-    }
-)
-_KNOWN_UNSUPPORTED = {"complexGateway", "adHocSubProcess"}
-
-
-def _local(tag) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
-def _precheck_bpmn(name: str, root) -> list[Problem]:
-    """Structural checks SpiffWorkflow reports poorly or not at all."""
-    problems = []
-    processes = list(root.iter(f"{{{BPMN_NS}}}process"))
-    if processes and all(p.get("isExecutable", "true") == "false" for p in processes):
-        first = processes[0]
-        problems.append(
-            Problem(
-                name,
-                first.sourceline,
-                first.get("id"),
-                'no process in this file is executable; set isExecutable="true" on the one to run',
-            )
-        )
-    for process in processes:
-        ids = {el.get("id") for el in process.iter() if el.get("id")}
-        for el in process.iter():
-            tag = _local(el.tag)
-            if tag == "sequenceFlow":
-                for end in ("sourceRef", "targetRef"):
-                    ref = el.get(end)
-                    if ref not in ids:
-                        role = "starts at" if end == "sourceRef" else "leads to"
-                        problems.append(
-                            Problem(
-                                name,
-                                el.sourceline,
-                                el.get("id"),
-                                f"sequence flow {role} '{ref}', which does not exist",
-                            )
-                        )
-            elif tag in _KNOWN_UNSUPPORTED:
-                problems.append(
-                    Problem(
-                        name,
-                        el.sourceline,
-                        el.get("id"),
-                        f"'{tag}' is not supported by the engine; use an exclusive, "
-                        "inclusive or parallel gateway instead",
-                    )
-                )
-    return problems
-
-
-def _missing_called_processes(sources) -> list[Problem]:
-    process_ids = {
-        process.get("id")
-        for root in sources.values()
-        for process in root.iter(f"{{{BPMN_NS}}}process")
-    }
-    problems = []
-    for name, root in sources.items():
-        for call in root.iter(f"{{{BPMN_NS}}}callActivity"):
-            called = call.get("calledElement")
-            if called not in process_ids:
-                message = (
-                    f"calls the process '{called}', which none of the files defines; "
-                    "check the name or validate it together with the file that defines it"
-                )
-                problems.append(Problem(name, call.sourceline, call.get("id"), message))
-    return problems
-
-
-def _problem_from_validation(exc: ValidationException, default_file: str) -> Problem:
-    message = str(exc.args[0]) if exc.args else str(exc)
-    message = message.replace(
-        "There is no support implemented for this task type.",
-        "this kind of element is not supported by the engine",
-    )
-    if message == "No start event found":
-        message = "the process has no start event; add one where the work begins"
-    if "Unknown Time Specification" in message:
-        message = "the timer has no valid expression (give a date, a duration or a cycle)"
-    if "Multiple outgoing flows are not supported" in message:
-        message = (
-            "a task has several outgoing flows; put an exclusive or parallel "
-            "gateway after it to say which path to take"
-        )
-    element_id = exc.id or None
-    if message.startswith("Element '{"):
-        message = "not valid BPMN: " + re.sub(r"\{[^}]*\}", "bpmn:", message, count=1)
-    return Problem(exc.file_name or default_file, exc.line_number or None, element_id, message)
-
-
-def _located(problem: Problem, root) -> Problem:
-    """Name the element on the problem's line when the parser did not say which one it was."""
-    if problem.element_id or not problem.line:
-        return problem
-    for element in root.iter():
-        if (
-            isinstance(element.tag, str)
-            and element.sourceline == problem.line
-            and element.get("id")
-        ):
-            return dataclasses.replace(problem, element_id=element.get("id"))
-    return problem
-
-
-def _element_index(sources: Mapping[str, Any]) -> dict[str, tuple[str, int]]:
-    index = {}
-    for name, root in sources.items():
-        for el in root.iter():
-            if isinstance(el.tag, str) and el.get("id"):
-                index.setdefault(el.get("id"), (name, el.sourceline))
-    return index
-
-
-def _iter_expressions(spec) -> Iterable[tuple[str, str, str]]:
-    """(element id, kind, code) for every piece of Python a process spec holds."""
-    for task_spec in spec.task_specs.values():
-        bpmn_id = getattr(task_spec, "bpmn_id", None)
-        if bpmn_id is None:
-            continue
-        for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
-            expression = getattr(condition, "args", [None])[0] if condition is not None else None
-            if expression:
-                yield bpmn_id, "condition", expression
-        for attr, kind in (
-            ("script", "script"),
-            ("prescript", "pre-script"),
-            ("postscript", "post-script"),
-        ):
-            code = getattr(task_spec, attr, None)
-            if code:
-                yield bpmn_id, kind, code
-        event_definition = getattr(task_spec, "event_definition", None)
-        if isinstance(event_definition, TimerEventDefinition):
-            yield bpmn_id, "timer", event_definition.expression
-
-
-_BARE_ISO_TIMER = re.compile(
-    r"^(R\d*/)?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
-)
-
-
-def _check_code(expressions, element_index, default_file) -> list[Problem]:
-    problems = []
-    for element_id, kind, code in expressions:
-        if kind == "timer" and _BARE_ISO_TIMER.match(code.strip()):
-            file, line = element_index.get(element_id, (default_file, None))
-            message = (
-                f"the timer '{code.strip()}' is a bare ISO value, but timer expressions are "
-                f'Python: write "{code.strip()}" (with quotes) or call deadline(...)'
-            )
-            problems.append(Problem(file, line, element_id, message))
-            continue
-        mode = "exec" if kind in {"script", "pre-script", "post-script"} else "eval"
-        try:
-            compile_restricted(code, mode)
-        except SyntaxError as exc:
-            file, line = element_index.get(element_id, (default_file, None))
-            reason = str(exc).replace("<diagram>", "").strip()
-            hint = (
-                ' (timer expressions are Python: quote ISO values, e.g. "P10D")'
-                if kind == "timer"
-                else ""
-            )
-            problems.append(
-                Problem(
-                    file,
-                    line,
-                    element_id,
-                    f"the {kind} '{_shorten(code)}' is not valid: {reason}{hint}",
-                )
-            )
-    return problems
-
-
-def _shorten(code: str, limit: int = 60) -> str:
-    code = " ".join(code.split())
-    return code if len(code) <= limit else code[: limit - 1] + "…"
-
-
-def parse_deployment(files: Mapping[str, str]) -> tuple[ParsedDeployment | None, list[Problem]]:
-    """Parse BPMN and DMN files together; return the deployment or every problem found."""
-    problems: list[Problem] = []
-    sources = {}
-    for name, text in sorted(files.items()):
-        if not name.endswith((".bpmn", ".dmn")):
-            continue
-        try:
-            sources[name] = etree.fromstring(
-                text.encode("utf-8") if isinstance(text, str) else text
-            )
-        except etree.XMLSyntaxError as exc:
-            line = exc.lineno if hasattr(exc, "lineno") else None
-            problems.append(Problem(name, line, None, f"not well-formed XML: {exc.msg}"))
-    for name, root in sources.items():
-        if name.endswith(".bpmn"):
-            problems.extend(_precheck_bpmn(name, root))
-    problems.extend(_missing_called_processes(sources))
-    if problems:
-        return None, problems
-    if not any(n.endswith(".bpmn") for n in sources):
-        return None, [Problem("(deployment)", None, None, "no BPMN file to deploy")]
-
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    for name, root in sources.items():
-        try:
-            if name.endswith(".bpmn"):
-                parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
-            else:
-                parser.add_dmn_xml(root, filename=name)
-        except ValidationException as exc:
-            problems.append(_located(_problem_from_validation(exc, name), root))
-        except SpiffWorkflowException as exc:
-            problems.append(Problem(name, None, None, str(exc)))
-    if problems:
-        return None, problems
-
-    element_index = _element_index(sources)
-    specs, process_ids = {}, []
-    for process_id in parser.get_process_ids():
-        file_name = element_index.get(process_id, ("(deployment)", None))[0]
-        try:
-            spec = parser.get_spec(process_id)
-            subprocess_specs = parser.get_subprocess_specs(process_id)
-        except ValidationException as exc:
-            problem = _problem_from_validation(exc, file_name)
-            if problem.line is None and problem.element_id in element_index:
-                file, line = element_index[problem.element_id]
-                problem = dataclasses.replace(problem, file=file, line=line)
-            problems.append(problem)
-            continue
-        except SpiffWorkflowException as exc:
-            problems.append(Problem(file_name, None, process_id, str(exc)))
-            continue
-        problems.extend(_check_code(_iter_expressions(spec), element_index, file_name))
-        process_ids.append(process_id)
-        specs[process_id] = {
-            "spec": _SERIALIZER.registry.convert(spec),
-            "subprocess_specs": _SERIALIZER.registry.convert(subprocess_specs),
-            "_objects": (spec, subprocess_specs),
-        }
-    if problems:
-        return None, _dedupe(problems)
-
-    forms_used: dict[str, list[str]] = {}
-    for entry in specs.values():
-        for spec in [entry["_objects"][0], *entry["_objects"][1].values()]:
-            for task_spec in spec.task_specs.values():
-                form = _form_of(task_spec)
-                if form:
-                    forms_used.setdefault(form, [])
-                    if task_spec.bpmn_id not in forms_used[form]:
-                        forms_used[form].append(task_spec.bpmn_id)
-    for entry in specs.values():
-        entry.pop("_objects")
-    specs = to_json_safe(specs)
-    return ParsedDeployment(specs, _sequence_flows(sources), forms_used, process_ids), []
-
-
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    return list(dict.fromkeys(problems))
-
-
-def _sequence_flows(sources) -> dict[str, dict[str, dict]]:
-    flows: dict[str, dict[str, dict]] = {}
-    for root in sources.values():
-        for process in root.iter(f"{{{BPMN_NS}}}process"):
-            mapping = flows.setdefault(process.get("id"), {})
-            for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
-                mapping[f"{flow.get('sourceRef')}>{flow.get('targetRef')}"] = {
-                    "id": flow.get("id"),
-                    "name": flow.get("name"),
-                }
-    return flows
-
-
 def _properties(task_spec) -> dict:
     """The spiffworkflow:properties of an element (form file, clock name and role, …)."""
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
 
 
-def _form_of(task_spec) -> str | None:
+def form_of(task_spec) -> str | None:
+    """The form file a task shows (its ``form`` property), if any."""
     return _properties(task_spec).get(FORM_PROPERTY)
+
+
+def storable_spec(spec) -> dict:
+    """A parsed spec (or a mapping of them) as the JSON a process version stores."""
+    return _SERIALIZER.registry.convert(spec)
 
 
 # --- a deployed version, ready to run ------------------------------------------------------
@@ -916,7 +597,7 @@ class RunningWorkflow:
                     bpmn_id=spec.bpmn_id,
                     name=spec.bpmn_name or spec.bpmn_id,
                     lane=spec.lane,
-                    form=_form_of(spec),
+                    form=form_of(spec),
                     documentation=spec.documentation,
                     instructions=(spec.extensions or {}).get("instructionsForEndUser"),
                     data=dict(task.data),

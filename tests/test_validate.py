@@ -83,7 +83,7 @@ CASES = {
             "</bpmn:sequenceFlow>\n"
             '    <bpmn:sequenceFlow id="f_no" sourceRef="task" targetRef="end" />'
         ),
-        ["broken_condition.bpmn:8: task: the condition 'amount >> > 3' is not valid"],
+        ["broken_condition.bpmn:9: f_yes: the condition 'amount >> > 3' is not valid"],
     ),
     "no_start_event": (
         diagram('    <bpmn:task id="task" />'),
