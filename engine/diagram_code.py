@@ -22,11 +22,11 @@ from engine.workflow import compile_restricted, sandbox_names
 _REPORTED_ELSEWHERE = frozenset(
     {"_print_", "_print", "_call_print", "__metaclass__", "__module__", "__name__", "__qualname__"}
 )
-_CONSTRUCTS = {"_apply_": "*args or **kwargs in a call"}
+_CONSTRUCTS = {"_apply_": "*args / **kwargs"}
 _FORMAT_METHODS = ("format", "format_map")
 
 
-@dataclass(frozen=True)
+@dataclass
 class CodeFault:
     """Why a piece of diagram code would fail: a problem code and its parameters."""
 
@@ -69,7 +69,7 @@ def check_code(
         if name.startswith("_"):
             construct = _CONSTRUCTS.get(name, name)
             faults.append(CodeFault("code_construct", {**quoted, "construct": construct}))
-    return list(dict.fromkeys(faults))
+    return [fault for i, fault in enumerate(faults) if fault not in faults[:i]]
 
 
 def free_names(source: str, mode: str) -> set[str]:

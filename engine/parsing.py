@@ -98,15 +98,16 @@ class ParsedDeployment:
 
 
 def parse_deployment(
-    files: Mapping[str, str], helpers: Iterable[str]
+    files: Mapping[str, str], provided: Iterable[str]
 ) -> tuple[ParsedDeployment | None, list[Problem]]:
     """Parse BPMN and DMN files together; return the deployment or every problem found.
 
-    ``helpers`` are the names of the functions diagrams may call besides the sandbox's own.
+    ``provided`` are the names diagram code finds besides the sandbox's own: the helpers it
+    may call and the task data the deployment's forms fill in.
     """
-    helpers = frozenset(helpers)
     problems: list[Problem] = []
     diagrams, tables = _read_sources(files, problems)
+    helpers = frozenset(provided) | _names_set_by(diagrams, tables)
     usable = {}
     for name, root in diagrams.items():
         found = _bpmn_file_problems(name, root)
@@ -165,12 +166,13 @@ def parse_deployment(
     return ParsedDeployment(stored, _sequence_flows(usable), forms_used, list(specs)), []
 
 
-def decision_file_problems(files: Mapping[str, str], helpers: Iterable[str]) -> list[Problem]:
+def decision_file_problems(files: Mapping[str, str], provided: Iterable[str]) -> list[Problem]:
     """Every problem of the decision tables among ``files``, checked without a diagram."""
     problems: list[Problem] = []
     _, tables = _read_sources(files, problems)
+    helpers = frozenset(provided) | _names_set_by({}, tables)
     for name, root in tables.items():
-        problems.extend(_dmn_file_problems(name, root, frozenset(helpers)))
+        problems.extend(_dmn_file_problems(name, root, helpers))
     problems.extend(_duplicate_decisions(tables))
     return _dedupe(problems)
 
@@ -239,13 +241,21 @@ def _bpmn_file_problems(name: str, root) -> list[Problem]:
     return _schema_problems(name, root, _BPMN_SCHEMA, "bpmn_schema")
 
 
+_DUPLICATE_ID = re.compile(
+    r"attribute 'id': '(.*)' is not a valid value of the atomic type 'xs:ID'"
+)
+
+
 def _schema_problems(name: str, root, schema: _Schema, code: str) -> list[Problem]:
-    return _dedupe(
-        [
-            _located(Problem.of(code, name, line, None, detail=_readable(message, root)), root)
-            for line, message in schema.errors(root)
-        ]
-    )
+    problems = []
+    for line, message in schema.errors(root):
+        duplicate = _DUPLICATE_ID.search(message)
+        if duplicate:
+            problem = Problem.of("duplicate_id", name, line, duplicate[1], id=duplicate[1])
+        else:
+            problem = Problem.of(code, name, line, None, detail=_readable(message, root))
+        problems.append(_located(problem, root))
+    return _dedupe(problems)
 
 
 def _readable(message: str, root) -> str:
@@ -257,10 +267,14 @@ def _readable(message: str, root) -> str:
 
 
 def _readable_tag(element) -> str:
+    """An element's tag as a person reads it: ``<dmn:definitions>``, ``<definitions>`` (no
+    namespace), ``<definitions> in the namespace …`` (one that has no known prefix)."""
     name = etree.QName(element)
     if name.namespace is None:
-        return name.localname
-    return _readable(f"{{{name.namespace}}}{name.localname}", element)
+        return f"<{name.localname}>"
+    if name.namespace in _PREFIXES:
+        return f"<{_PREFIXES[name.namespace]}:{name.localname}>"
+    return f"<{name.localname}> in the namespace {name.namespace}"
 
 
 def _located(problem: Problem, root) -> Problem:
@@ -293,6 +307,32 @@ def _element_index(sources: Mapping[str, Any]) -> dict[str, tuple[str, int]]:
             if isinstance(el.tag, str) and el.get("id"):
                 index.setdefault(el.get("id"), (name, el.sourceline))
     return index
+
+
+def _names_set_by(diagrams: Mapping[str, Any], tables: Mapping[str, Any]) -> frozenset[str]:
+    """Task data the files themselves set: what scripts assign, what messages and services
+    store their results in, what decision tables output. Such a name is data even where
+    Python has a builtin of that name (a ``type`` column, say)."""
+    names: set[str] = set()
+    scripts = (f"{{{BPMN_NS}}}script", f"{{{SPIFF_NS}}}preScript", f"{{{SPIFF_NS}}}postScript")
+    for root in diagrams.values():
+        for element in root.iter(*scripts):
+            try:
+                tree = ast.parse(element.text or "")
+            except SyntaxError:
+                continue  # reported with the script
+            names |= {
+                n.id
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
+        names |= {(el.text or "").strip() for el in root.iter(f"{{{SPIFF_NS}}}messageVariable")}
+        names |= {
+            el.get("resultVariable") or "" for el in root.iter(f"{{{SPIFF_NS}}}serviceTaskOperator")
+        }
+    for root in tables.values():
+        names |= {el.get("name") or "" for el in root.iter("{*}output")}
+    return frozenset(name for name in names if name.isidentifier())
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -363,7 +403,7 @@ _HIT_POLICIES = {"UNIQUE", "FIRST", "ANY", "COLLECT"}
 
 
 def _decision_table_problems(name: str, decision, ns: dict, helpers) -> list[Problem]:
-    def problem(code: str, element, **params) -> Problem:
+    def problem(code: str, element, /, **params) -> Problem:
         return Problem.of(code, name, element.sourceline, element.get("id"), **params)
 
     problems = [
@@ -398,13 +438,13 @@ def _decision_table_problems(name: str, decision, ns: dict, helpers) -> list[Pro
     )
     expressions: list[str | None] = []
     for column in inputs:
-        text = (column.findtext("dmn:inputExpression/dmn:text", namespaces=ns) or "").strip()
-        faults = check_code(text, "eval", "decision input", helpers) if text else []
-        if not text:
+        text = column.findtext("dmn:inputExpression/dmn:text", namespaces=ns) or ""
+        faults = check_code(text, "eval", "decision input", helpers) if text.strip() else []
+        if not text.strip():
             label = column.get("label") or column.get("id") or "?"
             problems.append(problem("dmn_input_without_expression", column, label=label))
         problems.extend(problem(f.code, column, **f.params) for f in faults)
-        expressions.append(text if text and not faults else None)
+        expressions.append(text if text.strip() and not faults else None)
     inputs_read = set().union(*(free_names(e, "eval") for e in expressions if e))
     problems.extend(
         problem("dmn_output_without_name", column)
@@ -436,18 +476,21 @@ def _decision_table_problems(name: str, decision, ns: dict, helpers) -> list[Pro
     return problems
 
 
+_FEEL_LITERALS = {"true": "True", "false": "False", "null": "None"}
 #: A question mark outside quotes stands for the column's value (as SpiffWorkflow reads it).
 _COLUMN_VALUE = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
 
 def _cell_faults(text, column, cell, known, inputs_read, helpers) -> Iterator[tuple[str, dict]]:
-    """What is wrong with one cell, compiled as SpiffWorkflow's DMN engine will run it:
-    an input cell against its column's expression, an output cell on its own."""
-    text = (text or "").strip()
+    """What is wrong with one cell, built and compiled as SpiffWorkflow's DMN engine will run
+    it (from the texts as written): an input cell against its column, an output on its own."""
     input_cell = _local(cell.tag) == "inputEntry"
     if not text or (input_cell and (text == "-" or column is None)):
-        return
+        return  # an empty cell matches any value, or gives an empty result
     quoted = {"code": shorten(text)}
+    if input_cell and text.strip() in ("", "-"):
+        yield "dmn_cell_invalid", {**quoted, "reason": "write '-' alone for any value"}
+        return
     if not input_cell:
         expression = text
     elif _COLUMN_VALUE.search(text):
@@ -456,6 +499,9 @@ def _cell_faults(text, column, cell, known, inputs_read, helpers) -> Iterator[tu
         expression = f"({column}) == ({text})"
     elif _parses(f"v {text}"):
         expression = column + text
+        if re.match(r"\w", text) and re.search(r"\w$", column):
+            yield "dmn_cell_glued", {**quoted, "glued": shorten(expression)}
+            return
     else:
         yield "dmn_cell_invalid", {**quoted, "reason": "not a test of the column's value"}
         return
@@ -469,8 +515,11 @@ def _cell_faults(text, column, cell, known, inputs_read, helpers) -> Iterator[tu
         return
     own = free_names(column, "eval") if input_cell and "dmninputexpr" not in expression else set()
     for unknown in sorted(free_names(expression, "eval") - own - known - {"dmninputexpr"}):
-        inputs = ", ".join(sorted(inputs_read)) or "-"
-        yield "dmn_cell_name", {**quoted, "name": unknown, "inputs": inputs}
+        if unknown in _FEEL_LITERALS:
+            yield "dmn_cell_feel", {**quoted, "name": unknown, "python": _FEEL_LITERALS[unknown]}
+        else:
+            inputs = ", ".join(sorted(inputs_read)) or "-"
+            yield "dmn_cell_name", {**quoted, "name": unknown, "inputs": inputs}
 
 
 def _parses(text: str) -> bool:
@@ -522,7 +571,7 @@ def _structure_problems(name: str, root, known: _Known) -> tuple[list[Problem], 
     problems: list[Problem] = []
     plain, removed = [], []
 
-    def report(code: str, element, **params) -> None:
+    def report(code: str, element, /, **params) -> None:
         problems.append(Problem.of(code, name, element.sourceline, element.get("id"), **params))
 
     processes = list(root.iter(f"{{{BPMN_NS}}}process"))
@@ -863,10 +912,10 @@ def _iter_expressions(spec) -> Iterator[tuple[str, str, str, str]]:
             code = getattr(task_spec, attr, None)
             if isinstance(code, str) and code.strip():
                 yield bpmn_id, kind, code, "eval"
-        for name, param in (getattr(task_spec, "operation_params", None) or {}).items():
+        for param in (getattr(task_spec, "operation_params", None) or {}).values():
             value = param.get("value") if isinstance(param, Mapping) else None
             if isinstance(value, str) and value.strip():
-                yield bpmn_id, f"service parameter '{name}'", value, "eval"
+                yield bpmn_id, "service parameter", value, "eval"
         for definition in _event_definitions(getattr(task_spec, "event_definition", None)):
             expression = getattr(definition, "expression", None)
             if isinstance(expression, str) and expression.strip():

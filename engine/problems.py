@@ -22,15 +22,16 @@ MESSAGES: dict[str, str] = {
     "no_diagram": "no BPMN file to deploy",
     "not_xml": "not well-formed XML: {detail}",
     "not_bpmn_file": (
-        "not a BPMN file: the root element is <{found}>, expected <definitions> "
+        "not a BPMN file: the root element is {found}, expected <definitions> "
         "in the BPMN 2.0 namespace ({namespace})"
     ),
     "not_dmn_file": (
-        "not a DMN file: the root element is <{found}>, expected <definitions> "
+        "not a DMN file: the root element is {found}, expected <definitions> "
         "in the DMN 1.3 namespace ({namespace})"
     ),
     "dmn_version": "DMN {version} is not supported; save the file as DMN 1.3",
     "bpmn_schema": "not valid BPMN: {detail}",
+    "duplicate_id": "the id '{id}' is used by another element of the file; give each its own",
     "dmn_schema": "not valid DMN: {detail}",
     # diagrams
     "not_executable": (
@@ -112,7 +113,10 @@ MESSAGES: dict[str, str] = {
         "the {kind} '{code}' imports a module, which diagram code cannot do; "
         "use the helpers the engine provides (now(), in_days(), deadline(), …)"
     ),
-    "code_name": "the {kind} '{code}' uses '{name}', which diagram code cannot use",
+    "code_name": (
+        "the {kind} '{code}' uses '{name}', which the sandbox does not give diagram code; "
+        "remove it or use a helper"
+    ),
     "code_format": (
         "the {kind} '{code}' calls .{name}(), which diagram code cannot use; "
         "build texts with f-strings or +"
@@ -158,7 +162,14 @@ MESSAGES: dict[str, str] = {
     ),
     "dmn_cell_invalid": (
         "the cell '{code}' is not valid: {reason} "
-        '(cells are Python: "high", > 100, in ["a", "b"], -)'
+        '(cells are Python: "high", > 100, ? in ["a", "b"], -)'
+    ),
+    "dmn_cell_feel": (
+        "the cell '{code}' writes {name} as FEEL does, but cells are Python: write {python}"
+    ),
+    "dmn_cell_glued": (
+        "the cell '{code}' starts with a word, which the engine glues to the column's "
+        "expression ('{glued}'); write it with the column's value as ?, like '? {code}'"
     ),
     "dmn_cell_name": (
         "the cell '{code}' uses '{name}', which is none of the table's inputs ({inputs}); "

@@ -58,7 +58,7 @@ def check_deployment(files: Mapping[str, str]) -> tuple[ParsedDeployment | None,
     for name, text in files.items():
         if name.endswith(".toml"):
             problems.extend(_policy_problems(name, text))
-    parsed, diagram_problems = parse_deployment(files, script_helper_names())
+    parsed, diagram_problems = parse_deployment(files, script_helper_names() | _form_keys(forms))
     problems.extend(diagram_problems)
     problems.extend(template_problems(files))  # every message sent has a template that renders
     if parsed is not None:
@@ -127,6 +127,17 @@ def script_helper_names() -> frozenset[str]:
     build them (their context is used only when they are called)."""
     placeholder = ProcessContext(*[None] * len(dataclasses.fields(ProcessContext)))
     return frozenset(build_helpers({**Policy().helpers(), **domain_helpers(placeholder)}))
+
+
+def _form_keys(forms: Mapping[str, str]) -> frozenset[str]:
+    """The task data the forms fill in: the keys of their fields (of the forms that parse)."""
+    keys: set[str] = set()
+    for name, text in forms.items():
+        try:
+            keys.update(f.key for f in parse_form_definition(text, name).fields)
+        except FormDefinitionError:
+            continue  # reported with the form
+    return frozenset(keys)
 
 
 def _form_problems(name: str, text: str) -> list[Problem]:
