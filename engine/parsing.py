@@ -129,6 +129,8 @@ def parse_deployment(
         unusable_processes=_ids({n: r for n, r in diagrams.items() if n not in usable}, "process"),
         decisions=_ids(tables, "decision", any_namespace=True),
         runnable_decisions=_ids(runnable, "decision", any_namespace=True),
+        all_decisions_known=all(_read_as_dmn(root) for root in tables.values())
+        and len(tables) == sum(1 for n in files if n.endswith(".dmn")),
     )
     copies = {name: copy.deepcopy(root) for name, root in usable.items()}
     for name, root in usable.items():
@@ -342,12 +344,18 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 # --- decision tables --------------------------------------------------------------------------
 
 
+def _read_as_dmn(root) -> bool:
+    """Whether the decisions of a file can be read: its root is DMN ``<definitions>``."""
+    name = etree.QName(root)
+    return name.localname == "definitions" and name.namespace in DMN_NAMESPACES
+
+
 def _dmn_file_problems(name: str, root, helpers: frozenset[str]) -> list[Problem]:
     namespace, local = etree.QName(root).namespace, etree.QName(root).localname
     if local == "definitions" and namespace in _LATER_DMN:
         version = _LATER_DMN[namespace]
         return [Problem.of("dmn_version", name, root.sourceline, root.get("id"), version=version)]
-    if local != "definitions" or namespace not in DMN_NAMESPACES:
+    if not _read_as_dmn(root):
         found = _readable_tag(root)
         return [
             Problem.of("not_dmn_file", name, root.sourceline, None, found=found, namespace=DMN13_NS)
@@ -563,6 +571,7 @@ class _Known:
     unusable_processes: set[str]  # defined by diagrams with XML problems (reported there)
     decisions: set[str]  # defined by well-formed decision files
     runnable_decisions: set[str]  # defined by decision files without problems
+    all_decisions_known: bool  # no decision file is so broken that its decisions are unknown
 
 
 def _structure_problems(name: str, root, known: _Known) -> tuple[list[Problem], list, list]:
@@ -658,7 +667,7 @@ def _check_decision_call(task, known: _Known, report, plain: list) -> None:
             report("decision_foreign_attribute", task, attribute=foreign)
         else:
             report("decision_not_named", task)
-    elif called not in known.decisions:
+    elif called not in known.decisions and known.all_decisions_known:
         report("decision_missing", task, decision=called)
     if called not in known.runnable_decisions:
         plain.append(task)
