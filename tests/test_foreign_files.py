@@ -40,3 +40,40 @@ def test_a_foreign_file_is_ok_or_explained_one_problem_a_line(path, tmp_path):
         match = PROBLEM_LINE.match(line)
         assert match and match["file"] == str(alone), line
         assert " at 0x" not in line and "None" not in line, line
+
+
+TABLES = [p for p in FILES if p.suffix == ".dmn"]
+CALLER = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs"
+    targetNamespace="http://doleance.org/test">
+  <bpmn:process id="caller" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f_in" sourceRef="start" targetRef="decide" />
+    <bpmn:businessRuleTask id="decide"><bpmn:extensionElements>
+      <spiffworkflow:calledDecisionId>{decision}</spiffworkflow:calledDecisionId>
+    </bpmn:extensionElements></bpmn:businessRuleTask>
+    <bpmn:sequenceFlow id="f_out" sourceRef="decide" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+@pytest.mark.parametrize("path", TABLES, ids=lambda p: str(p.relative_to(FOREIGN)))
+def test_a_foreign_table_called_by_a_diagram_is_ok_or_explained(path, tmp_path):
+    shutil.copy(path, tmp_path / path.name)
+    decision = re.search(r'<(?:\w+:)?decision\b[^>]*\bid="([^"]+)"', path.read_text())
+    diagram = tmp_path / "caller.bpmn"
+    diagram.write_text(CALLER.format(decision=decision[1] if decision else "none"))
+
+    named = [str(diagram), str(tmp_path / path.name)]
+
+    result = CliRunner().invoke(doleance, ["validate", *named], catch_exceptions=False)
+
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output
+    lines = result.output.splitlines()
+    assert lines[-1] in ("2 file(s) OK", f"{len(lines) - 1} problem(s) found"), result.output
+    for line in lines[:-1]:
+        assert PROBLEM_LINE.match(line) and " at 0x" not in line and "None" not in line, line
