@@ -402,9 +402,19 @@ NEW_FILES = {
 }
 
 
-@bp.post("/<any(forms, decisions):kind>/new")
+@bp.post("/forms/new")
 @role_required(*OWNERS)
-def new_file(kind: str):
+def new_form():
+    return _new_file("forms")
+
+
+@bp.post("/decisions/new")
+@role_required(*OWNERS)
+def new_decision():
+    return _new_file("decisions")
+
+
+def _new_file(kind: str):
     """Open a new form or decision table from its template (or the file, if it exists)."""
     prefix, suffix, refused, exists = NEW_FILES[kind]
     path = f"{prefix}{request.form.get('name', '').strip().removesuffix(suffix)}{suffix}"
