@@ -12,6 +12,7 @@ import dataclasses
 import json
 import re
 import time
+import traceback
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -22,20 +23,6 @@ from typing import Any
 from uuid import UUID
 
 from lxml import etree
-from RestrictedPython import (
-    compile_restricted_eval,
-    compile_restricted_exec,
-    limited_builtins,
-    safe_builtins,
-    utility_builtins,
-)
-from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safer_getattr,
-)
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -67,10 +54,13 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, filter_tasks, migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from engine import clock
+from engine import clock, sandbox
+from engine.config import ScriptLimits
+from engine.sandbox import compile_restricted
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 FORM_PROPERTY = "form"
@@ -132,88 +122,22 @@ class NoWaitingReceiver(Exception):
 # --- the restricted script engine ---------------------------------------------------------
 
 
-def _inplace_var(op: str, x, y):
-    operations = {
-        "+=": lambda a, b: a + b,
-        "-=": lambda a, b: a - b,
-        "*=": lambda a, b: a * b,
-        "/=": lambda a, b: a / b,
-        "//=": lambda a, b: a // b,
-        "%=": lambda a, b: a % b,
-    }
-    if op not in operations:
-        raise SyntaxError(f"operator {op} is not allowed in diagram scripts")
-    return operations[op](x, y)
-
-
-_SAFE_BUILTINS = {
-    **safe_builtins,
-    **limited_builtins,
-    **{k: v for k, v in utility_builtins.items() if k in {"set", "frozenset", "math"}},
-    "min": min,
-    "max": max,
-    "sum": sum,
-    "any": any,
-    "all": all,
-    "sorted": sorted,
-    "enumerate": enumerate,
-    "dict": dict,
-    "list": list,
-    "map": map,
-    "filter": filter,
-    "reversed": reversed,
-}
-
-_RESTRICTED_GLOBALS = {
-    "__builtins__": _SAFE_BUILTINS,
-    "_getattr_": safer_getattr,
-    "_getitem_": default_guarded_getitem,
-    "_getiter_": default_guarded_getiter,
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_write_": full_write_guard,
-    "_inplacevar_": _inplace_var,
-}
-
-_COMPILED: OrderedDict[tuple[str, str], Any] = OrderedDict()
-_COMPILED_LIMIT = 4096
-
-
-def compile_restricted(source: str, mode: str):
-    """Compile diagram code under RestrictedPython; raise SyntaxError with its reasons."""
-    key = (mode, source)
-    code = _COMPILED.get(key)
-    if code is not None:
-        _COMPILED.move_to_end(key)
-        return code
-    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-    result = compiler(source.strip() if mode == "eval" else source, "<diagram>")
-    if result.errors or result.code is None:
-        raise SyntaxError("; ".join(result.errors) or "cannot compile")
-    _COMPILED[key] = result.code
-    if len(_COMPILED) > _COMPILED_LIMIT:
-        _COMPILED.popitem(last=False)
-    return result.code
-
-
 class RestrictedTaskDataEnvironment(TaskDataEnvironment):
-    """Evaluates diagram code with RestrictedPython: no imports, no dunders, no files."""
+    """Evaluates diagram code in :mod:`engine.sandbox`: no imports, no dunders, no files, and
+    limits on time and memory."""
+
+    def __init__(self, environment_globals=None, limits: ScriptLimits | None = None):
+        super().__init__(environment_globals)
+        self.limits = limits or ScriptLimits()
 
     def evaluate(self, expression, context, external_context=None):
-        code = compile_restricted(expression, "eval")
-        scope = {**_RESTRICTED_GLOBALS, **self.globals, **(external_context or {}), **context}
-        return eval(code, scope)
+        return sandbox.evaluate(
+            expression, context, external_context or {}, self.globals, self.limits
+        )
 
     def execute(self, script, context, external_context=None):
         self.check_for_overwrite(context, external_context or {})
-        code = compile_restricted(script, "exec")
-        context.update({**_RESTRICTED_GLOBALS, **self.globals, **(external_context or {})})
-        try:
-            exec(code, context)
-        finally:
-            self._remove_globals_and_functions_from_context(context, external_context)
-            for name in _RESTRICTED_GLOBALS:
-                context.pop(name, None)
+        sandbox.execute(script, context, external_context or {}, self.globals, self.limits)
         return True
 
     def call_service(self, context, operation_name=None, operation_params=None, **kwargs):
@@ -226,7 +150,21 @@ class RestrictedTaskDataEnvironment(TaskDataEnvironment):
 
 class _ScriptEngine(PythonScriptEngine):
     """SpiffWorkflow 3.2's ``call_service`` fails with a NameError of its own when a service
-    raises; report the service's error on its task instead, like any other diagram error."""
+    raises; report the service's error on its task instead, like any other diagram error.
+    Script errors carry the line of the script they happened on, wherever the script ran."""
+
+    def get_error_line_number_and_content(self, script, err):
+        line = getattr(err, "diagram_line", None)
+        if line is None:
+            frames = traceback.extract_tb(err.__traceback__)
+            lines = [f.lineno for f in frames if f.filename == sandbox.DIAGRAM_FILE]
+            line = lines[-1] if lines else None
+        if isinstance(err, SyntaxError) and err.lineno:
+            line = err.lineno
+        if not line:
+            return 0, ""
+        source_lines = script.splitlines()
+        return line, source_lines[line - 1] if line <= len(source_lines) else ""
 
     def call_service(self, task, **kwargs):
         try:
@@ -238,8 +176,10 @@ class _ScriptEngine(PythonScriptEngine):
             ) from exc
 
 
-def make_script_engine(helpers: Mapping[str, Callable] | None = None) -> PythonScriptEngine:
-    return _ScriptEngine(environment=RestrictedTaskDataEnvironment(dict(helpers or {})))
+def make_script_engine(
+    helpers: Mapping[str, Callable] | None = None, limits: ScriptLimits | None = None
+) -> PythonScriptEngine:
+    return _ScriptEngine(environment=RestrictedTaskDataEnvironment(dict(helpers or {}), limits))
 
 
 # --- serialization -----------------------------------------------------------------------
@@ -735,10 +675,17 @@ _REACHED = (
 class RunningWorkflow:
     """One process instance in memory, between a restore and a save."""
 
-    def __init__(self, workflow: BpmnWorkflow, library: ProcessLibrary, process_id: str):
+    def __init__(
+        self,
+        workflow: BpmnWorkflow,
+        library: ProcessLibrary,
+        process_id: str,
+        limits: ScriptLimits | None = None,
+    ):
         self._wf = workflow
         self.library = library
         self.process_id = process_id
+        self.limits = limits or ScriptLimits()
         self._states = self._snapshot()
 
     # life cycle
@@ -750,10 +697,13 @@ class RunningWorkflow:
         process_id: str,
         data: Mapping[str, Any],
         helpers: Mapping[str, Callable] | None = None,
+        limits: ScriptLimits | None = None,
     ) -> RunningWorkflow:
+        """A new workflow; ``limits`` bound each piece of its diagram code."""
         spec, subprocess_specs = library.spec(process_id)
-        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(helpers))
-        running = cls(workflow, library, process_id)
+        engine = make_script_engine(helpers, limits)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine)
+        running = cls(workflow, library, process_id, limits)
         workflow.get_next_task(state=TaskState.READY).data.update(dict(data))
         return running
 
@@ -764,13 +714,14 @@ class RunningWorkflow:
         process_id: str,
         state: bytes,
         helpers: Mapping[str, Callable] | None = None,
+        limits: ScriptLimits | None = None,
     ) -> RunningWorkflow:
         spec, subprocess_specs = library.spec(process_id)
         dct = json.loads(zlib.decompress(state))
         _SERIALIZER.migrate(dct)
         workflow = _SERIALIZER.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
-        workflow.script_engine = make_script_engine(helpers)  # subprocesses use the top one
-        return cls(workflow, library, process_id)
+        workflow.script_engine = make_script_engine(helpers, limits)  # subprocesses use it too
+        return cls(workflow, library, process_id, limits)
 
     def dump(self) -> bytes:
         return zlib.compress(_SERIALIZER.serialize_json(self._wf).encode("utf-8"), 6)
@@ -823,15 +774,13 @@ class RunningWorkflow:
     def _guarded(self, action: Callable[[], Any]) -> Any:
         try:
             return action()
-        except WorkflowTaskException as exc:
-            spec = exc.task.task_spec if exc.task is not None else None
+        except SpiffWorkflowException as exc:
+            spec = _failing_spec(exc)
             raise ScriptError(
-                _describe_script_error(exc),
+                _describe_engine_error(exc, spec),
                 getattr(spec, "bpmn_id", None),
                 getattr(spec, "bpmn_name", None),
             ) from exc
-        except SpiffWorkflowException as exc:
-            raise ScriptError(str(exc)) from exc
 
     def _human_task(self, task_id: str):
         try:
@@ -885,7 +834,7 @@ class RunningWorkflow:
             for task in self._wf.get_tasks(state=TaskState.ANY_MASK)
             if task.state == TaskState.WAITING
         }
-        self._wf.script_engine = make_script_engine(helpers)
+        self._wf.script_engine = make_script_engine(helpers, self.limits)
 
         def move():
             migrate_workflow(top, self._wf, spec)
@@ -1147,18 +1096,83 @@ def _data_changes(task) -> dict:
     for key, value in task.data.items():
         if key not in before or before[key] != value:
             changes[key] = [before.get(key), value]
-    return to_json_safe(changes)
+    try:
+        return to_json_safe(changes)
+    except TypeError as exc:  # a decision table or message left a value scripts cannot
+        spec = task.task_spec
+        raise ScriptError(
+            f"{_element_label(spec)} left a value that cannot be stored: {exc}",
+            getattr(spec, "bpmn_id", None),
+            getattr(spec, "bpmn_name", None),
+        ) from exc
 
 
-def _describe_script_error(exc: WorkflowTaskException) -> str:
-    spec = exc.task.task_spec if exc.task is not None else None
-    where = f"'{spec.bpmn_name or spec.bpmn_id}'" if spec is not None else "a diagram element"
-    detail = str(exc.error_msg if hasattr(exc, "error_msg") else exc)
-    if exc.__cause__ is not None or getattr(exc, "exception", None) is not None:
-        inner = getattr(exc, "exception", None) or exc.__cause__
-        detail = f"{detail}: {type(inner).__name__}: {inner}"
+def _failing_spec(exc: SpiffWorkflowException):
+    """The task spec an engine error is about."""
+    task = getattr(exc, "task", None)
+    if task is not None:
+        return task.task_spec
+    spec = getattr(exc, "task_spec", None)
+    if isinstance(spec, TaskSpec):
+        return spec
+    # SpiffWorkflow at times passes (spec, message) the wrong way round, which leaves the
+    # spec's repr as the message: the spec is then the one whose method raised
+    for frame, _ in reversed(list(traceback.walk_tb(exc.__traceback__))):
+        candidate = frame.f_locals.get("self")
+        if isinstance(candidate, TaskSpec):
+            return candidate
+    return None
+
+
+def _element_label(spec) -> str:
+    """How a message names a task spec: the element's name, else its process's."""
+    if spec is None:
+        return "a diagram element"
+    if getattr(spec, "bpmn_id", None):
+        return f"'{spec.bpmn_name or spec.bpmn_id}'"
+    return f"'{_owner_id(spec) or spec._wf_spec.name}'"
+
+
+_OBJECT_REPR = re.compile(r"<([\w.]+)( object)?([^<>]*?) at 0x[0-9a-fA-F]+>")
+
+
+def _without_reprs(text: str) -> str:
+    """``text`` with each ``<module.Class object at 0x…>`` said as ``a Class``."""
+
+    def readable(match: re.Match) -> str:
+        name = match.group(1).rsplit(".", 1)[-1]
+        return f"a {name}" if match.group(2) else f"{name}{match.group(3)}"
+
+    return _OBJECT_REPR.sub(readable, text)
+
+
+def _cause_of(exc: SpiffWorkflowException) -> BaseException | None:
+    """The exception a SpiffWorkflow error wraps (it keeps only its type's name)."""
+    if exc.__cause__ is not None:
+        return exc.__cause__
+    context = exc.__context__
+    if context is not None and getattr(exc, "error_type", None) == type(context).__name__:
+        return context
+    return None
+
+
+def _describe_engine_error(exc: SpiffWorkflowException, spec) -> str:
+    """One line naming the element and the cause: never an object's repr, never a traceback."""
+    where = _element_label(spec)
+    inner = _cause_of(exc)
     line = f" (line {exc.line_number})" if getattr(exc, "line_number", None) else ""
-    return f"{where} failed{line}: {detail}"
+    if isinstance(inner, sandbox.ScriptStopped):
+        return f"{where} {inner}"
+    message = getattr(exc, "task_spec", None)
+    if not isinstance(message, str):  # see _failing_spec: the message went into task_spec
+        message = str(exc.args[0]) if exc.args else ""
+    if inner is not None and message.startswith(f"{type(inner).__name__}:"):
+        message = ""  # SpiffWorkflow's "Type:text" of a script error repeats the cause
+    cause = f"{type(inner).__name__}: {inner}" if inner is not None else ""
+    if isinstance(inner, sandbox.UnstorableValue):
+        cause = str(inner)
+    parts = [part.strip().rstrip(".") for part in [message, cause, *exc.notes]]
+    return _without_reprs(f"{where} failed{line}: " + ". ".join(part for part in parts if part))
 
 
 def _reached_conflicts(process_id: str, diff) -> list[MigrationConflict]:
