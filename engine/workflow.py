@@ -201,7 +201,32 @@ class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        _reconnect_triggered(workflow)
         return workflow
+
+
+def _reconnect_triggered(workflow) -> None:
+    """Redo on the specs what triggering event sub-processes did to them.
+
+    ``BpmnStartTask.trigger_wf`` connects a triggered event sub-process to its process's start
+    and end, which the sub-process's task needs to finish. The standard serializer keeps that in
+    the spec it stores with every instance; we store the spec once per version, so we redo it
+    for every event sub-process task the restored workflow holds (adding one is all that
+    triggering does to the task tree).
+    """
+    for restored in [workflow, *workflow.subprocesses.values()]:
+        _connect_triggered(restored.tasks.values(), restored.spec)
+
+
+def _connect_triggered(tasks, spec) -> None:
+    """Connect to ``spec``'s start and end each event sub-process ``tasks`` show triggered."""
+    start = spec.start
+    triggered = set(getattr(start, "trigger_specs", None) or ())
+    for name in triggered & {task.task_spec.name for task in tasks}:
+        handler = spec.task_specs[name]
+        if start not in handler.inputs:
+            start.connect(handler)
+            handler.connect(spec.end)
 
 
 def _build_serializer() -> BpmnWorkflowSerializer:
@@ -562,26 +587,62 @@ def _form_of(task_spec) -> str | None:
 
 
 class ProcessLibrary:
-    """The restored specs of one process version; restored once, shared by every instance."""
+    """The restored specs of one process version; restored once, shared by every instance.
+
+    SpiffWorkflow changes a process spec while a workflow runs on it when an event sub-process
+    is triggered (the sub-process is connected to the process's start and end, and stays so).
+    Specs holding event sub-processes are therefore not shared: each workflow gets its own copy
+    (:meth:`specs_for_instance`), so that one complaint's triggers never change another's path.
+    """
 
     def __init__(self, specs: Mapping[str, dict], flows: Mapping[str, Mapping[str, dict]]):
         self._stored = specs
         self.flows = flows
         self._restored: dict[str, tuple] = {}
+        self._changing: dict[str, frozenset[str]] = {}  # specs a run may change, by process
 
     def process_ids(self) -> list[str]:
         return list(self._stored)
 
     def spec(self, process_id: str):
+        """The shared (spec, subprocess specs) of a process, for reading only."""
         if process_id not in self._restored:
             if process_id not in self._stored:
                 raise KeyError(process_id)
             entry = self._stored[process_id]
-            self._restored[process_id] = (
-                _SERIALIZER.registry.restore(json.loads(json.dumps(entry["spec"]))),
-                _SERIALIZER.registry.restore(json.loads(json.dumps(entry["subprocess_specs"]))),
+            spec = _restored_copy(entry["spec"])
+            subprocess_specs = _restored_copy(entry["subprocess_specs"])
+            self._restored[process_id] = (spec, subprocess_specs)
+            self._changing[process_id] = frozenset(
+                candidate.name
+                for candidate in [spec, *subprocess_specs.values()]
+                if _changes_while_running(candidate)
             )
         return self._restored[process_id]
+
+    def specs_for_instance(self, process_id: str):
+        """The (spec, subprocess specs) one workflow runs on: shared, except those a run changes."""
+        spec, subprocess_specs = self.spec(process_id)
+        changing = self._changing[process_id]
+        if not changing:
+            return spec, subprocess_specs
+        entry = self._stored[process_id]
+        if spec.name in changing:
+            spec = _restored_copy(entry["spec"])
+        subprocess_specs = {
+            name: _restored_copy(entry["subprocess_specs"][name]) if name in changing else sub
+            for name, sub in subprocess_specs.items()
+        }
+        return spec, subprocess_specs
+
+
+def _restored_copy(stored: dict):
+    return _SERIALIZER.registry.restore(json.loads(json.dumps(stored)))
+
+
+def _changes_while_running(spec) -> bool:
+    """Whether running a workflow changes this process spec (it holds event sub-processes)."""
+    return bool(getattr(spec.start, "trigger_specs", None))
 
 
 _LIBRARIES: OrderedDict[str, ProcessLibrary] = OrderedDict()
@@ -700,7 +761,7 @@ class RunningWorkflow:
         limits: ScriptLimits | None = None,
     ) -> RunningWorkflow:
         """A new workflow; ``limits`` bound each piece of its diagram code."""
-        spec, subprocess_specs = library.spec(process_id)
+        spec, subprocess_specs = library.specs_for_instance(process_id)
         engine = make_script_engine(helpers, limits)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine)
         running = cls(workflow, library, process_id, limits)
@@ -716,7 +777,7 @@ class RunningWorkflow:
         helpers: Mapping[str, Callable] | None = None,
         limits: ScriptLimits | None = None,
     ) -> RunningWorkflow:
-        spec, subprocess_specs = library.spec(process_id)
+        spec, subprocess_specs = library.specs_for_instance(process_id)
         dct = json.loads(zlib.decompress(state))
         _SERIALIZER.migrate(dct)
         workflow = _SERIALIZER.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
@@ -808,7 +869,7 @@ class RunningWorkflow:
         Elements not reached yet may change freely.
         """
         try:
-            top, called = self._diff(target)
+            top, called, _ = self._diff(target)
         except KeyError:
             return [MigrationConflict(self.process_id, None, None, "", "process_removed")]
         conflicts = _reached_conflicts(self.process_id, top)
@@ -827,8 +888,7 @@ class RunningWorkflow:
         ``migrate_workflow`` does; timers already waiting keep their due time, so a migration
         never moves a running deadline. ``helpers`` are the target version's script helpers.
         """
-        top, called = self._diff(target)
-        spec, dependencies = target.spec(self.process_id)
+        top, called, (spec, dependencies) = self._diff(target)
         waiting = {
             task.id: copy.deepcopy(task.internal_data)
             for task in self._wf.get_tasks(state=TaskState.ANY_MASK)
@@ -849,8 +909,15 @@ class RunningWorkflow:
         self.library = target
 
     def _diff(self, target: ProcessLibrary):
-        spec, dependencies = target.spec(self.process_id)
-        return diff_workflow(_SERIALIZER.registry, self._wf, spec, dependencies)
+        """SpiffWorkflow's diff of this workflow against the ``target`` version's specs, and
+        those specs, with this workflow's event sub-process triggers already made on them."""
+        spec, dependencies = target.specs_for_instance(self.process_id)
+        _connect_triggered(self._wf.tasks.values(), spec)
+        for sub in self._wf.subprocesses.values():
+            if sub.spec.name in dependencies:
+                _connect_triggered(sub.tasks.values(), dependencies[sub.spec.name])
+        top, called = diff_workflow(_SERIALIZER.registry, self._wf, spec, dependencies)
+        return top, called, (spec, dependencies)
 
     # projections
 
