@@ -222,6 +222,8 @@ def _connect_triggered(tasks, spec) -> None:
     """Connect to ``spec``'s start and end each event sub-process ``tasks`` show triggered."""
     start = spec.start
     triggered = set(getattr(start, "trigger_specs", None) or ())
+    if not triggered:
+        return
     for name in triggered & {task.task_spec.name for task in tasks}:
         handler = spec.task_specs[name]
         if start not in handler.inputs:
