@@ -1,6 +1,6 @@
 """Diagram code checked before it runs: conditions, scripts, timers, payloads, decision cells.
 
-Each piece is compiled under the sandbox's own rules (:func:`engine.workflow.compile_restricted`)
+Each piece is compiled under the sandbox's own rules (:func:`engine.sandbox.compile_restricted`)
 and then refused when it reaches for what the sandbox will not give it when a complaint gets
 there: a module to import, a Python builtin the sandbox leaves out (``open``, ``getattr``,
 ``print``, …), ``str.format``, a class. A name the sandbox does not know may be task data, so it
@@ -15,7 +15,8 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from engine.workflow import compile_restricted, sandbox_names
+from engine.sandbox import DIAGRAM_FILE, compile_restricted, provided_names
+from engine.sandbox.restricted import RESTRICTED_GLOBALS
 
 #: Names RestrictedPython's compiled code looks up for constructs reported otherwise (print(),
 #: classes); any other name it needs that the sandbox lacks is a construct the sandbox refuses.
@@ -34,6 +35,12 @@ class CodeFault:
     params: dict[str, str]
 
 
+def sandbox_names() -> frozenset[str]:
+    """What diagram code finds besides task data and helpers: the sandbox's builtins and the
+    guards RestrictedPython's compiled code calls."""
+    return provided_names() | frozenset(RESTRICTED_GLOBALS)
+
+
 def shorten(code: str, limit: int = 60) -> str:
     """Diagram code on one line, cut to ``limit`` characters, to quote it in a message."""
     code = " ".join(code.split())
@@ -50,7 +57,7 @@ def check_code(
     try:
         code = compile_restricted(source, mode)
     except SyntaxError as exc:
-        reason = str(exc).replace("<diagram>", "").strip()
+        reason = str(exc).replace(DIAGRAM_FILE, "").strip()
         return [CodeFault("code_invalid", {**quoted, "reason": reason})]
     tree = ast.parse(source.strip() if mode == "eval" else source, mode=mode)
     refused = _refused_names(frozenset(helpers))

@@ -31,7 +31,8 @@ from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 from engine.diagram_code import check_code, free_names, shorten
 from engine.problems import Problem
-from engine.workflow import BPMN_NS, form_of, sandbox_names, storable_spec, to_json_safe
+from engine.sandbox import provided_names
+from engine.workflow import BPMN_NS, form_of, storable_spec, to_json_safe, without_reprs
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
@@ -98,7 +99,7 @@ class ParsedDeployment:
 
 
 def parse_deployment(
-    files: Mapping[str, str], provided: Iterable[str]
+    files: Mapping[str, str], provided: Iterable[str] = ()
 ) -> tuple[ParsedDeployment | None, list[Problem]]:
     """Parse BPMN and DMN files together; return the deployment or every problem found.
 
@@ -459,7 +460,7 @@ def _decision_table_problems(name: str, decision, ns: dict, helpers) -> list[Pro
         for column in outputs
         if not (column.get("name") or column.get("label"))
     )
-    known = inputs_read | sandbox_names() | helpers
+    known = inputs_read | provided_names() | helpers
     for rule in rules:
         cells = rule.findall("dmn:inputEntry", ns)
         results = rule.findall("dmn:outputEntry", ns)
@@ -883,9 +884,9 @@ def _problem_from_exception(exc: Exception, default_file: str, element_index) ->
 
 
 def _without_reprs(text: str) -> str:
+    """``text`` on one line, with an XML element's repr said as its tag (``<sourceRef>``)."""
     text = re.sub(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-fA-F]+>", r"<\1>", text)
-    text = re.sub(r"<([\w.]+) object at 0x[0-9a-fA-F]+>", r"\1", text)
-    return " ".join(text.split())
+    return " ".join(without_reprs(text).split())
 
 
 # --- diagram code -----------------------------------------------------------------------------
