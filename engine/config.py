@@ -8,6 +8,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MEGABYTE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ScriptLimits:
+    """What one piece of diagram code (a condition, a script, a timer or decision-table
+    expression) may take before it is stopped and its action rolled back."""
+
+    seconds: float = 2.0
+    memory_bytes: int = 256 * MEGABYTE
+    idle_workers: int = 2  # worker processes kept ready for code that needs limits
+
+    @property
+    def result_bytes(self) -> int:
+        """The most data diagram code may hand back to the engine (a sixteenth of its memory)."""
+        return self.memory_bytes // 16
 
 
 @dataclass(frozen=True)
@@ -27,6 +43,7 @@ class Settings:
     mail_from: str = "Doléance <reclamations@localhost>"
     public_url: str = "http://127.0.0.1:5000"  # base of the links written into messages
     tracking_days: int = 365  # how long a customer's tracking link stays valid
+    script_limits: ScriptLimits = ScriptLimits()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -44,12 +61,25 @@ class Settings:
             default_reference_prefix=env.get("DOLEANCE_REFERENCE_PREFIX", "REC"),
             secret_key=env.get("DOLEANCE_SECRET_KEY", "dev-only-change-me"),
             time_zone=env.get("DOLEANCE_TIME_ZONE", "Europe/Paris"),
-            max_upload_bytes=_megabytes(env.get("DOLEANCE_MAX_UPLOAD_MB", "10")),
+            max_upload_bytes=_megabytes(
+                "DOLEANCE_MAX_UPLOAD_MB", env.get("DOLEANCE_MAX_UPLOAD_MB", "10")
+            ),
             smtp_url=env.get("DOLEANCE_SMTP_URL") or None,
             mail_from=env.get("DOLEANCE_MAIL_FROM", "Doléance <reclamations@localhost>"),
             public_url=env.get("DOLEANCE_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
             tracking_days=_positive_int(
                 "DOLEANCE_TRACKING_DAYS", env.get("DOLEANCE_TRACKING_DAYS", "365")
+            ),
+            script_limits=ScriptLimits(
+                seconds=_positive_number(
+                    "DOLEANCE_SCRIPT_SECONDS", env.get("DOLEANCE_SCRIPT_SECONDS", "2"), "seconds"
+                ),
+                memory_bytes=_megabytes(
+                    "DOLEANCE_SCRIPT_MEMORY_MB", env.get("DOLEANCE_SCRIPT_MEMORY_MB", "256")
+                ),
+                idle_workers=_positive_int(
+                    "DOLEANCE_SCRIPT_WORKERS", env.get("DOLEANCE_SCRIPT_WORKERS", "2")
+                ),
             ),
         )
 
@@ -67,13 +97,15 @@ def _positive_int(name: str, text: str) -> int:
     return value
 
 
-def _megabytes(text: str) -> int:
+def _positive_number(name: str, text: str, unit: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = 0
-    if value <= 0:
-        raise ValueError(
-            f"DOLEANCE_MAX_UPLOAD_MB must be a number of megabytes above zero, not {text!r}"
-        )
-    return int(value * 1024 * 1024)
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{name} must be a number of {unit} above zero, not {text!r}")
+    return value
+
+
+def _megabytes(name: str, text: str) -> int:
+    return int(_positive_number(name, text, "megabytes") * MEGABYTE)

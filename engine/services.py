@@ -262,8 +262,9 @@ def _restore(
     instance: Instance, session: Session, settings: Settings, actor: str
 ) -> RunningWorkflow:
     helpers = _helpers(session, settings, instance, actor)
+    library = _library(instance.process_version)
     return RunningWorkflow.restore(
-        _library(instance.process_version), instance.process_id, instance.state, helpers
+        library, instance.process_id, instance.state, helpers, settings.script_limits
     )
 
 
@@ -329,7 +330,9 @@ def _start(
     )
     seeded = {**data, "reference": reference, "started_at": now.isoformat()}
     helpers = _helpers(session, settings, instance, actor)
-    running = RunningWorkflow.start(_library(version), process_id, seeded, helpers)
+    running = RunningWorkflow.start(
+        _library(version), process_id, seeded, helpers, settings.script_limits
+    )
     _save(session, settings, instance, running, running.run(), actor)
     return instance
 

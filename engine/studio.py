@@ -45,7 +45,23 @@ from engine.workflow import BPMN_NS, MigrationConflict, Problem, RunningWorkflow
 
 KINDS = ("diagram", "decision", "form", "policy", "message")
 MIGRATED = "instance_migrated"
-_NEW_FORM_NAME = re.compile(r"^forms/[A-Za-z0-9_][A-Za-z0-9_.-]{0,120}\.json$")
+#: The name of a file the studio creates, by kind: its pattern, in words, and an example.
+_DATA_NAME = "letters, digits and '_'"  # a decision's id and its result's name come from it
+_NEW_NAMES = {
+    "form": (
+        re.compile(r"^forms/[A-Za-z0-9_][A-Za-z0-9_.-]{0,120}\.json$"),
+        "letters, digits, '_', '-' and '.'",
+        "forms/check_documents.json",
+    ),
+    "decision": (re.compile(r"^[A-Za-z_]\w{0,120}\.dmn$", re.ASCII), _DATA_NAME, "escalation.dmn"),
+    "diagram": (re.compile(r"^[A-Za-z_]\w{0,120}\.bpmn$", re.ASCII), _DATA_NAME, "escalation.bpmn"),
+    "message": (
+        re.compile(r"^messages/[a-z]{2}/[A-Za-z0-9_][A-Za-z0-9_-]{0,120}\.txt$"),
+        "letters, digits, '_' and '-'",
+        "messages/fr/reminder.txt",
+    ),
+    "policy": (re.compile(rf"^{re.escape(POLICY_FILE)}$"), POLICY_FILE, POLICY_FILE),
+}
 NEW_FORM_TEMPLATE = """{
   "title": {"fr": "Nouveau formulaire", "en": "New form"},
   "fields": [
@@ -90,13 +106,51 @@ def file_kind(name: str) -> str:
     )
 
 
+def _new_decision_table(name: str) -> str:
+    """A new decision file: one decision table (its id is the file's name), ready to fill."""
+    decision = name.removesuffix(".dmn")
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/"
+    xmlns:dmndi="https://www.omg.org/spec/DMN/20191111/DMNDI/"
+    xmlns:dc="http://www.omg.org/spec/DMN/20180521/DC/"
+    id="{decision}_definitions" name="{decision}" namespace="http://doleance.org/dmn">
+  <decision id="{decision}" name="{decision}">
+    <decisionTable id="{decision}_table" hitPolicy="FIRST">
+      <input id="{decision}_input" label="Catégorie">
+        <inputExpression id="{decision}_input_expression" typeRef="string">
+          <text>category</text>
+        </inputExpression>
+      </input>
+      <output id="{decision}_output" label="Résultat" name="{decision}" typeRef="string" />
+      <rule id="{decision}_rule">
+        <inputEntry id="{decision}_rule_category"><text>-</text></inputEntry>
+        <outputEntry id="{decision}_rule_result"><text>"normal"</text></outputEntry>
+      </rule>
+    </decisionTable>
+  </decision>
+  <dmndi:DMNDI>
+    <dmndi:DMNDiagram id="{decision}_diagram">
+      <dmndi:DMNShape id="{decision}_shape" dmnElementRef="{decision}">
+        <dc:Bounds height="80" width="180" x="160" y="100" />
+      </dmndi:DMNShape>
+    </dmndi:DMNDiagram>
+  </dmndi:DMNDI>
+</definitions>
+"""
+
+
+#: What a new file holds when the studio opens it, by kind (from the file's name).
+NEW_FILE_TEMPLATES: dict[str, Callable[[str], str]] = {
+    "form": lambda _name: NEW_FORM_TEMPLATE,
+    "decision": _new_decision_table,
+}
+
+
 def _check_new_name(name: str) -> None:
     """A file the studio creates gets a plain name that works on every system and in git."""
-    if not _NEW_FORM_NAME.match(name):
-        raise InvalidInput(
-            f"'{name}' cannot be used as a file name: use letters, digits, '_', '-' and '.', "
-            "like forms/check_documents.json"
-        )
+    pattern, allowed, example = _NEW_NAMES[file_kind(name)]
+    if not pattern.match(name):
+        raise InvalidInput(f"'{name}' cannot be used as a file name: use {allowed}, like {example}")
 
 
 def text_hash(text: str | None) -> str:
@@ -196,7 +250,8 @@ def overview(uow: UnitOfWork) -> StudioOverview:
 
 
 def open_file(name: str, uow: UnitOfWork, new: bool = False) -> EditableFile:
-    """The text to edit; ``new`` opens a form that does not exist yet from a template."""
+    """The text to edit; ``new`` opens a form or a decision table that does not exist yet
+    from a template."""
     kind = file_kind(name)
     with uow:
         session = uow.session
@@ -206,9 +261,9 @@ def open_file(name: str, uow: UnitOfWork, new: bool = False) -> EditableFile:
             text, source = draft.content, draft.content
         elif name in latest.files:
             text, source = latest.files[name], latest.files[name]
-        elif new and kind == "form":
+        elif new and kind in NEW_FILE_TEMPLATES:
             _check_new_name(name)
-            text, source = NEW_FORM_TEMPLATE, None
+            text, source = NEW_FILE_TEMPLATES[kind](name), None
         else:
             raise NotFound(f"no process file '{name}' in the newest version or the drafts")
         return EditableFile(

@@ -36,12 +36,12 @@ from engine.models import (
     Timer,
 )
 from engine.outbox import MessageView, instance_messages
+from engine.parsing import FLOW_NODE_TYPES
 from engine.process_helpers import (
     COMPLAINT_PROCESS,
     CORRECTIVE_ACTION_PROCESS,
     DEFAULT_PRIORITY_LEVELS,
 )
-from engine.workflow import FLOW_NODE_TYPES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 GATEWAYS = frozenset(

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from engine.forms import FormDefinitionError, parse_form_definition
 from engine.outbox import MESSAGES_FOLDER, MESSAGES_PREFIX, read_templates, template_problems
-from engine.policy import PolicyError, parse_policy
-from engine.workflow import ParsedDeployment, Problem, parse_deployment
+from engine.parsing import ParsedDeployment, decision_file_problems, parse_deployment
+from engine.policy import Policy, PolicyError, parse_policy
+from engine.problems import Problem
+from engine.process_helpers import ProcessContext, domain_helpers
+from engine.script_helpers import build_helpers
 
 FORMS_PREFIX = "forms/"
 PROCESS_SUFFIXES = (".bpmn", ".dmn")
@@ -53,69 +58,86 @@ def check_deployment(files: Mapping[str, str]) -> tuple[ParsedDeployment | None,
     for name, text in files.items():
         if name.endswith(".toml"):
             problems.extend(_policy_problems(name, text))
-    parsed, diagram_problems = parse_deployment(files)
+    parsed, diagram_problems = parse_deployment(files, script_helper_names() | _form_keys(forms))
     problems.extend(diagram_problems)
     problems.extend(template_problems(files))  # every message sent has a template that renders
     if parsed is not None:
         for form, elements in sorted(parsed.forms_used.items()):
             if form not in forms:
                 problems.extend(
-                    Problem(
-                        *_location_of(files, element),
-                        element,
-                        f"uses the form '{form}', which is not among the form files",
-                    )
+                    Problem.of("form_missing", *_location_of(files, element), element, form=form)
                     for element in elements
                 )
     return (parsed if not problems else None), problems
 
 
 def validate_paths(paths: Iterable[Path], forms_dir: Path | None = None) -> list[Problem]:
-    """Check files named on the command line; forms the diagrams use are looked up in forms_dir."""
+    """Check files named on the command line. Diagrams are checked as deploy would check them:
+    with the decision tables, policy and message templates beside them, and the forms in
+    ``forms_dir``; files named without a diagram are each checked on their own."""
     files: dict[str, str] = {}
     problems: list[Problem] = []
-    for path in paths:
-        path = Path(path)
+    for path in map(Path, paths):
         if path.is_dir() and path.name == MESSAGES_FOLDER:  # `processes/*` names the templates
             files.update(read_templates(path))
             continue
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            problems.append(Problem(str(path), None, None, "no such file"))
+            problems.append(Problem.of("no_such_file", str(path), None, None))
             continue
         except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(str(path), None, None, f"cannot be read: {exc}"))
+            problems.append(Problem.of("unreadable", str(path), None, None, reason=exc))
             continue
         if path.suffix == ".json":
             files[FORMS_PREFIX + path.name] = text
         elif path.suffix in PROCESS_SUFFIXES or path.suffix == ".toml":
             files[str(path)] = text
         else:
-            problems.append(
-                Problem(
-                    str(path),
-                    None,
-                    None,
-                    "unknown kind of file; expected .bpmn, .dmn, .json or .toml",
-                )
-            )
-    if not any(name.endswith(".bpmn") for name in files):
+            problems.append(Problem.of("unknown_kind", str(path), None, None))
+    diagrams = [Path(name) for name in files if name.endswith(".bpmn")]
+    if not diagrams:
         for name, text in files.items():  # no diagram: check each file on its own
             if name.startswith(FORMS_PREFIX):
                 problems.extend(_form_problems(name[len(FORMS_PREFIX) :], text))
             elif name.endswith(".toml"):
                 problems.extend(_policy_problems(name, text))
+        problems.extend(decision_file_problems(files, script_helper_names()))
         problems.extend(template_problems(files))
         return problems
+    templates_named = any(name.startswith(MESSAGES_PREFIX) for name in files)
+    for folder in dict.fromkeys(diagram.parent for diagram in diagrams):
+        for beside in sorted(folder.iterdir()):  # what deploy would take from the same folder
+            if beside.is_file() and beside.suffix in (".dmn", ".toml"):
+                files.setdefault(str(beside), beside.read_text(encoding="utf-8"))
+        if not templates_named:
+            for name, text in read_templates(folder / MESSAGES_FOLDER).items():
+                files.setdefault(name, text)
     if forms_dir is not None and forms_dir.is_dir():  # forms the diagrams use
         for form in forms_dir.glob("*.json"):
             files.setdefault(FORMS_PREFIX + form.name, form.read_text(encoding="utf-8"))
-    if not any(name.startswith(MESSAGES_PREFIX) for name in files):  # templates beside diagrams
-        diagram = next(Path(name) for name in files if name.endswith(".bpmn"))
-        files.update(read_templates(diagram.parent / MESSAGES_FOLDER))
     problems.extend(validate_files(files))
     return problems
+
+
+@functools.cache
+def script_helper_names() -> frozenset[str]:
+    """The names of the functions diagrams may call: those ``services`` gives every running
+    complaint (the base helpers, the policy's and the domain's), read from the functions that
+    build them (their context is used only when they are called)."""
+    placeholder = ProcessContext(*[None] * len(dataclasses.fields(ProcessContext)))
+    return frozenset(build_helpers({**Policy().helpers(), **domain_helpers(placeholder)}))
+
+
+def _form_keys(forms: Mapping[str, str]) -> frozenset[str]:
+    """The task data the forms fill in: the keys of their fields (of the forms that parse)."""
+    keys: set[str] = set()
+    for name, text in forms.items():
+        try:
+            keys.update(f.key for f in parse_form_definition(text, name).fields)
+        except FormDefinitionError:
+            continue  # reported with the form
+    return frozenset(keys)
 
 
 def _form_problems(name: str, text: str) -> list[Problem]:

@@ -1,45 +1,30 @@
-"""The SpiffWorkflow wrapper: parsing, the restricted script engine, serialization, running.
+"""The SpiffWorkflow wrapper: the restricted script engine, serialization, running.
 
-Nothing outside this module imports SpiffWorkflow. The rest of the engine sees plain data:
-:class:`Problem` for diagram errors, :class:`HumanTaskInfo`, :class:`TimerInfo`,
-:class:`EngineEvent` and :class:`SentMessage` for what a run produced.
+Nothing outside this module and :mod:`engine.parsing` (which reads the diagrams this module
+runs) imports SpiffWorkflow. The rest of the engine sees plain data: :class:`Problem` for
+diagram errors, :class:`HumanTaskInfo`, :class:`TimerInfo`, :class:`EngineEvent` and
+:class:`SentMessage` for what a run produced.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import re
 import time
+import traceback
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from lxml import etree
-from RestrictedPython import (
-    compile_restricted_eval,
-    compile_restricted_exec,
-    limited_builtins,
-    safe_builtins,
-    utility_builtins,
-)
-from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safer_getattr,
-)
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
@@ -67,10 +52,12 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, filter_tasks, migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
-from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from engine import clock
+from engine import clock, sandbox
+from engine.config import ScriptLimits
+from engine.problems import Problem as Problem  # re-exported for the modules that word problems
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 FORM_PROPERTY = "form"
@@ -92,20 +79,6 @@ spiff_timer.datetime = _ClockedDatetime
 
 
 # --- errors as data ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in a process file, as a process owner should read it."""
-
-    file: str
-    line: int | None
-    element_id: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.element_id or '-'}: {self.message}"
 
 
 class ScriptError(Exception):
@@ -132,88 +105,22 @@ class NoWaitingReceiver(Exception):
 # --- the restricted script engine ---------------------------------------------------------
 
 
-def _inplace_var(op: str, x, y):
-    operations = {
-        "+=": lambda a, b: a + b,
-        "-=": lambda a, b: a - b,
-        "*=": lambda a, b: a * b,
-        "/=": lambda a, b: a / b,
-        "//=": lambda a, b: a // b,
-        "%=": lambda a, b: a % b,
-    }
-    if op not in operations:
-        raise SyntaxError(f"operator {op} is not allowed in diagram scripts")
-    return operations[op](x, y)
-
-
-_SAFE_BUILTINS = {
-    **safe_builtins,
-    **limited_builtins,
-    **{k: v for k, v in utility_builtins.items() if k in {"set", "frozenset", "math"}},
-    "min": min,
-    "max": max,
-    "sum": sum,
-    "any": any,
-    "all": all,
-    "sorted": sorted,
-    "enumerate": enumerate,
-    "dict": dict,
-    "list": list,
-    "map": map,
-    "filter": filter,
-    "reversed": reversed,
-}
-
-_RESTRICTED_GLOBALS = {
-    "__builtins__": _SAFE_BUILTINS,
-    "_getattr_": safer_getattr,
-    "_getitem_": default_guarded_getitem,
-    "_getiter_": default_guarded_getiter,
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_write_": full_write_guard,
-    "_inplacevar_": _inplace_var,
-}
-
-_COMPILED: OrderedDict[tuple[str, str], Any] = OrderedDict()
-_COMPILED_LIMIT = 4096
-
-
-def compile_restricted(source: str, mode: str):
-    """Compile diagram code under RestrictedPython; raise SyntaxError with its reasons."""
-    key = (mode, source)
-    code = _COMPILED.get(key)
-    if code is not None:
-        _COMPILED.move_to_end(key)
-        return code
-    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-    result = compiler(source.strip() if mode == "eval" else source, "<diagram>")
-    if result.errors or result.code is None:
-        raise SyntaxError("; ".join(result.errors) or "cannot compile")
-    _COMPILED[key] = result.code
-    if len(_COMPILED) > _COMPILED_LIMIT:
-        _COMPILED.popitem(last=False)
-    return result.code
-
-
 class RestrictedTaskDataEnvironment(TaskDataEnvironment):
-    """Evaluates diagram code with RestrictedPython: no imports, no dunders, no files."""
+    """Evaluates diagram code in :mod:`engine.sandbox`: no imports, no dunders, no files, and
+    limits on time and memory."""
+
+    def __init__(self, environment_globals=None, limits: ScriptLimits | None = None):
+        super().__init__(environment_globals)
+        self.limits = limits or ScriptLimits()
 
     def evaluate(self, expression, context, external_context=None):
-        code = compile_restricted(expression, "eval")
-        scope = {**_RESTRICTED_GLOBALS, **self.globals, **(external_context or {}), **context}
-        return eval(code, scope)
+        return sandbox.evaluate(
+            expression, context, external_context or {}, self.globals, self.limits
+        )
 
     def execute(self, script, context, external_context=None):
         self.check_for_overwrite(context, external_context or {})
-        code = compile_restricted(script, "exec")
-        context.update({**_RESTRICTED_GLOBALS, **self.globals, **(external_context or {})})
-        try:
-            exec(code, context)
-        finally:
-            self._remove_globals_and_functions_from_context(context, external_context)
-            for name in _RESTRICTED_GLOBALS:
-                context.pop(name, None)
+        sandbox.execute(script, context, external_context or {}, self.globals, self.limits)
         return True
 
     def call_service(self, context, operation_name=None, operation_params=None, **kwargs):
@@ -226,7 +133,21 @@ class RestrictedTaskDataEnvironment(TaskDataEnvironment):
 
 class _ScriptEngine(PythonScriptEngine):
     """SpiffWorkflow 3.2's ``call_service`` fails with a NameError of its own when a service
-    raises; report the service's error on its task instead, like any other diagram error."""
+    raises; report the service's error on its task instead, like any other diagram error.
+    Script errors carry the line of the script they happened on, wherever the script ran."""
+
+    def get_error_line_number_and_content(self, script, err):
+        line = getattr(err, "diagram_line", None)
+        if line is None:
+            frames = traceback.extract_tb(err.__traceback__)
+            lines = [f.lineno for f in frames if f.filename == sandbox.DIAGRAM_FILE]
+            line = lines[-1] if lines else None
+        if isinstance(err, SyntaxError) and err.lineno:
+            line = err.lineno
+        if not line:
+            return 0, ""
+        source_lines = script.splitlines()
+        return line, source_lines[line - 1] if line <= len(source_lines) else ""
 
     def call_service(self, task, **kwargs):
         try:
@@ -238,8 +159,10 @@ class _ScriptEngine(PythonScriptEngine):
             ) from exc
 
 
-def make_script_engine(helpers: Mapping[str, Callable] | None = None) -> PythonScriptEngine:
-    return _ScriptEngine(environment=RestrictedTaskDataEnvironment(dict(helpers or {})))
+def make_script_engine(
+    helpers: Mapping[str, Callable] | None = None, limits: ScriptLimits | None = None
+) -> PythonScriptEngine:
+    return _ScriptEngine(environment=RestrictedTaskDataEnvironment(dict(helpers or {}), limits))
 
 
 # --- serialization -----------------------------------------------------------------------
@@ -261,7 +184,34 @@ class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        _reconnect_triggered(workflow)
         return workflow
+
+
+def _reconnect_triggered(workflow) -> None:
+    """Redo on the specs what triggering event sub-processes did to them.
+
+    ``BpmnStartTask.trigger_wf`` connects a triggered event sub-process to its process's start
+    and end, which the sub-process's task needs to finish. The standard serializer keeps that in
+    the spec it stores with every instance; we store the spec once per version, so we redo it
+    for every event sub-process task the restored workflow holds (adding one is all that
+    triggering does to the task tree).
+    """
+    for restored in [workflow, *workflow.subprocesses.values()]:
+        _connect_triggered(restored.tasks.values(), restored.spec)
+
+
+def _connect_triggered(tasks, spec) -> None:
+    """Connect to ``spec``'s start and end each event sub-process ``tasks`` show triggered."""
+    start = spec.start
+    triggered = set(getattr(start, "trigger_specs", None) or ())
+    if not triggered:
+        return
+    for name in triggered & {task.task_spec.name for task in tasks}:
+        handler = spec.task_specs[name]
+        if start not in handler.inputs:
+            start.connect(handler)
+            handler.connect(spec.end)
 
 
 def _build_serializer() -> BpmnWorkflowSerializer:
@@ -295,353 +245,81 @@ def to_json_safe(value):
     return json.loads(json.dumps(value, default=_json_default))
 
 
-# --- parsing -----------------------------------------------------------------------------
-
-
-@dataclass
-class ParsedDeployment:
-    """What a deployment's files contain, in storable form."""
-
-    specs: dict[str, dict]  # process id -> {"spec": ..., "subprocess_specs": {...}}
-    flows: dict[str, dict[str, dict]]  # process id -> {"source>target": {"id", "name"}}
-    forms_used: dict[str, list[str]]  # form file -> element ids that use it
-    process_ids: list[str]
-
-
-#: The BPMN flow elements (by XML tag) that diagrams may use.
-FLOW_NODE_TYPES = frozenset(
-    {
-        "startEvent",
-        "endEvent",
-        "intermediateCatchEvent",
-        "intermediateThrowEvent",
-        "boundaryEvent",
-        "task",
-        "userTask",
-        "manualTask",
-        "scriptTask",
-        "serviceTask",
-        "sendTask",
-        "receiveTask",
-        "businessRuleTask",
-        "callActivity",
-        "subProcess",
-        "transaction",
-        "exclusiveGateway",
-        "inclusiveGateway",
-        "parallelGateway",
-        "eventBasedGateway",
-    }
-)
-_KNOWN_UNSUPPORTED = {"complexGateway", "adHocSubProcess"}
-
-
-def _local(tag) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
-def _precheck_bpmn(name: str, root) -> list[Problem]:
-    """Structural checks SpiffWorkflow reports poorly or not at all."""
-    problems = []
-    processes = list(root.iter(f"{{{BPMN_NS}}}process"))
-    if processes and all(p.get("isExecutable", "true") == "false" for p in processes):
-        first = processes[0]
-        problems.append(
-            Problem(
-                name,
-                first.sourceline,
-                first.get("id"),
-                'no process in this file is executable; set isExecutable="true" on the one to run',
-            )
-        )
-    for process in processes:
-        ids = {el.get("id") for el in process.iter() if el.get("id")}
-        for el in process.iter():
-            tag = _local(el.tag)
-            if tag == "sequenceFlow":
-                for end in ("sourceRef", "targetRef"):
-                    ref = el.get(end)
-                    if ref not in ids:
-                        role = "starts at" if end == "sourceRef" else "leads to"
-                        problems.append(
-                            Problem(
-                                name,
-                                el.sourceline,
-                                el.get("id"),
-                                f"sequence flow {role} '{ref}', which does not exist",
-                            )
-                        )
-            elif tag in _KNOWN_UNSUPPORTED:
-                problems.append(
-                    Problem(
-                        name,
-                        el.sourceline,
-                        el.get("id"),
-                        f"'{tag}' is not supported by the engine; use an exclusive, "
-                        "inclusive or parallel gateway instead",
-                    )
-                )
-    return problems
-
-
-def _missing_called_processes(sources) -> list[Problem]:
-    process_ids = {
-        process.get("id")
-        for root in sources.values()
-        for process in root.iter(f"{{{BPMN_NS}}}process")
-    }
-    problems = []
-    for name, root in sources.items():
-        for call in root.iter(f"{{{BPMN_NS}}}callActivity"):
-            called = call.get("calledElement")
-            if called not in process_ids:
-                message = (
-                    f"calls the process '{called}', which none of the files defines; "
-                    "check the name or validate it together with the file that defines it"
-                )
-                problems.append(Problem(name, call.sourceline, call.get("id"), message))
-    return problems
-
-
-def _problem_from_validation(exc: ValidationException, default_file: str) -> Problem:
-    message = str(exc.args[0]) if exc.args else str(exc)
-    message = message.replace(
-        "There is no support implemented for this task type.",
-        "this kind of element is not supported by the engine",
-    )
-    if message == "No start event found":
-        message = "the process has no start event; add one where the work begins"
-    if "Unknown Time Specification" in message:
-        message = "the timer has no valid expression (give a date, a duration or a cycle)"
-    if "Multiple outgoing flows are not supported" in message:
-        message = (
-            "a task has several outgoing flows; put an exclusive or parallel "
-            "gateway after it to say which path to take"
-        )
-    element_id = exc.id or None
-    if message.startswith("Element '{"):
-        message = "not valid BPMN: " + re.sub(r"\{[^}]*\}", "bpmn:", message, count=1)
-    return Problem(exc.file_name or default_file, exc.line_number or None, element_id, message)
-
-
-def _located(problem: Problem, root) -> Problem:
-    """Name the element on the problem's line when the parser did not say which one it was."""
-    if problem.element_id or not problem.line:
-        return problem
-    for element in root.iter():
-        if (
-            isinstance(element.tag, str)
-            and element.sourceline == problem.line
-            and element.get("id")
-        ):
-            return dataclasses.replace(problem, element_id=element.get("id"))
-    return problem
-
-
-def _element_index(sources: Mapping[str, Any]) -> dict[str, tuple[str, int]]:
-    index = {}
-    for name, root in sources.items():
-        for el in root.iter():
-            if isinstance(el.tag, str) and el.get("id"):
-                index.setdefault(el.get("id"), (name, el.sourceline))
-    return index
-
-
-def _iter_expressions(spec) -> Iterable[tuple[str, str, str]]:
-    """(element id, kind, code) for every piece of Python a process spec holds."""
-    for task_spec in spec.task_specs.values():
-        bpmn_id = getattr(task_spec, "bpmn_id", None)
-        if bpmn_id is None:
-            continue
-        for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
-            expression = getattr(condition, "args", [None])[0] if condition is not None else None
-            if expression:
-                yield bpmn_id, "condition", expression
-        for attr, kind in (
-            ("script", "script"),
-            ("prescript", "pre-script"),
-            ("postscript", "post-script"),
-        ):
-            code = getattr(task_spec, attr, None)
-            if code:
-                yield bpmn_id, kind, code
-        event_definition = getattr(task_spec, "event_definition", None)
-        if isinstance(event_definition, TimerEventDefinition):
-            yield bpmn_id, "timer", event_definition.expression
-
-
-_BARE_ISO_TIMER = re.compile(
-    r"^(R\d*/)?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
-)
-
-
-def _check_code(expressions, element_index, default_file) -> list[Problem]:
-    problems = []
-    for element_id, kind, code in expressions:
-        if kind == "timer" and _BARE_ISO_TIMER.match(code.strip()):
-            file, line = element_index.get(element_id, (default_file, None))
-            message = (
-                f"the timer '{code.strip()}' is a bare ISO value, but timer expressions are "
-                f'Python: write "{code.strip()}" (with quotes) or call deadline(...)'
-            )
-            problems.append(Problem(file, line, element_id, message))
-            continue
-        mode = "exec" if kind in {"script", "pre-script", "post-script"} else "eval"
-        try:
-            compile_restricted(code, mode)
-        except SyntaxError as exc:
-            file, line = element_index.get(element_id, (default_file, None))
-            reason = str(exc).replace("<diagram>", "").strip()
-            hint = (
-                ' (timer expressions are Python: quote ISO values, e.g. "P10D")'
-                if kind == "timer"
-                else ""
-            )
-            problems.append(
-                Problem(
-                    file,
-                    line,
-                    element_id,
-                    f"the {kind} '{_shorten(code)}' is not valid: {reason}{hint}",
-                )
-            )
-    return problems
-
-
-def _shorten(code: str, limit: int = 60) -> str:
-    code = " ".join(code.split())
-    return code if len(code) <= limit else code[: limit - 1] + "…"
-
-
-def parse_deployment(files: Mapping[str, str]) -> tuple[ParsedDeployment | None, list[Problem]]:
-    """Parse BPMN and DMN files together; return the deployment or every problem found."""
-    problems: list[Problem] = []
-    sources = {}
-    for name, text in sorted(files.items()):
-        if not name.endswith((".bpmn", ".dmn")):
-            continue
-        try:
-            sources[name] = etree.fromstring(
-                text.encode("utf-8") if isinstance(text, str) else text
-            )
-        except etree.XMLSyntaxError as exc:
-            line = exc.lineno if hasattr(exc, "lineno") else None
-            problems.append(Problem(name, line, None, f"not well-formed XML: {exc.msg}"))
-    for name, root in sources.items():
-        if name.endswith(".bpmn"):
-            problems.extend(_precheck_bpmn(name, root))
-    problems.extend(_missing_called_processes(sources))
-    if problems:
-        return None, problems
-    if not any(n.endswith(".bpmn") for n in sources):
-        return None, [Problem("(deployment)", None, None, "no BPMN file to deploy")]
-
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    for name, root in sources.items():
-        try:
-            if name.endswith(".bpmn"):
-                parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
-            else:
-                parser.add_dmn_xml(root, filename=name)
-        except ValidationException as exc:
-            problems.append(_located(_problem_from_validation(exc, name), root))
-        except SpiffWorkflowException as exc:
-            problems.append(Problem(name, None, None, str(exc)))
-    if problems:
-        return None, problems
-
-    element_index = _element_index(sources)
-    specs, process_ids = {}, []
-    for process_id in parser.get_process_ids():
-        file_name = element_index.get(process_id, ("(deployment)", None))[0]
-        try:
-            spec = parser.get_spec(process_id)
-            subprocess_specs = parser.get_subprocess_specs(process_id)
-        except ValidationException as exc:
-            problem = _problem_from_validation(exc, file_name)
-            if problem.line is None and problem.element_id in element_index:
-                file, line = element_index[problem.element_id]
-                problem = dataclasses.replace(problem, file=file, line=line)
-            problems.append(problem)
-            continue
-        except SpiffWorkflowException as exc:
-            problems.append(Problem(file_name, None, process_id, str(exc)))
-            continue
-        problems.extend(_check_code(_iter_expressions(spec), element_index, file_name))
-        process_ids.append(process_id)
-        specs[process_id] = {
-            "spec": _SERIALIZER.registry.convert(spec),
-            "subprocess_specs": _SERIALIZER.registry.convert(subprocess_specs),
-            "_objects": (spec, subprocess_specs),
-        }
-    if problems:
-        return None, _dedupe(problems)
-
-    forms_used: dict[str, list[str]] = {}
-    for entry in specs.values():
-        for spec in [entry["_objects"][0], *entry["_objects"][1].values()]:
-            for task_spec in spec.task_specs.values():
-                form = _form_of(task_spec)
-                if form:
-                    forms_used.setdefault(form, [])
-                    if task_spec.bpmn_id not in forms_used[form]:
-                        forms_used[form].append(task_spec.bpmn_id)
-    for entry in specs.values():
-        entry.pop("_objects")
-    specs = to_json_safe(specs)
-    return ParsedDeployment(specs, _sequence_flows(sources), forms_used, process_ids), []
-
-
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    return list(dict.fromkeys(problems))
-
-
-def _sequence_flows(sources) -> dict[str, dict[str, dict]]:
-    flows: dict[str, dict[str, dict]] = {}
-    for root in sources.values():
-        for process in root.iter(f"{{{BPMN_NS}}}process"):
-            mapping = flows.setdefault(process.get("id"), {})
-            for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
-                mapping[f"{flow.get('sourceRef')}>{flow.get('targetRef')}"] = {
-                    "id": flow.get("id"),
-                    "name": flow.get("name"),
-                }
-    return flows
-
-
 def _properties(task_spec) -> dict:
     """The spiffworkflow:properties of an element (form file, clock name and role, …)."""
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
 
 
-def _form_of(task_spec) -> str | None:
+def form_of(task_spec) -> str | None:
+    """The form file a task shows (its ``form`` property), if any."""
     return _properties(task_spec).get(FORM_PROPERTY)
+
+
+def storable_spec(spec) -> dict:
+    """A parsed spec (or a mapping of them) as the JSON a process version stores."""
+    return _SERIALIZER.registry.convert(spec)
 
 
 # --- a deployed version, ready to run ------------------------------------------------------
 
 
 class ProcessLibrary:
-    """The restored specs of one process version; restored once, shared by every instance."""
+    """The restored specs of one process version; restored once, shared by every instance.
+
+    SpiffWorkflow changes a process spec while a workflow runs on it when an event sub-process
+    is triggered (the sub-process is connected to the process's start and end, and stays so).
+    Specs holding event sub-processes are therefore not shared: each workflow gets its own copy
+    (:meth:`specs_for_instance`), so that one complaint's triggers never change another's path.
+    """
 
     def __init__(self, specs: Mapping[str, dict], flows: Mapping[str, Mapping[str, dict]]):
         self._stored = specs
         self.flows = flows
         self._restored: dict[str, tuple] = {}
+        self._changing: dict[str, frozenset[str]] = {}  # specs a run may change, by process
 
     def process_ids(self) -> list[str]:
         return list(self._stored)
 
     def spec(self, process_id: str):
+        """The shared (spec, subprocess specs) of a process, for reading only."""
         if process_id not in self._restored:
             if process_id not in self._stored:
                 raise KeyError(process_id)
             entry = self._stored[process_id]
-            self._restored[process_id] = (
-                _SERIALIZER.registry.restore(json.loads(json.dumps(entry["spec"]))),
-                _SERIALIZER.registry.restore(json.loads(json.dumps(entry["subprocess_specs"]))),
+            spec = _restored_copy(entry["spec"])
+            subprocess_specs = _restored_copy(entry["subprocess_specs"])
+            self._restored[process_id] = (spec, subprocess_specs)
+            self._changing[process_id] = frozenset(
+                candidate.name
+                for candidate in [spec, *subprocess_specs.values()]
+                if _changes_while_running(candidate)
             )
         return self._restored[process_id]
+
+    def specs_for_instance(self, process_id: str):
+        """The (spec, subprocess specs) one workflow runs on: shared, except those a run changes."""
+        spec, subprocess_specs = self.spec(process_id)
+        changing = self._changing[process_id]
+        if not changing:
+            return spec, subprocess_specs
+        entry = self._stored[process_id]
+        if spec.name in changing:
+            spec = _restored_copy(entry["spec"])
+        subprocess_specs = {
+            name: _restored_copy(entry["subprocess_specs"][name]) if name in changing else sub
+            for name, sub in subprocess_specs.items()
+        }
+        return spec, subprocess_specs
+
+
+def _restored_copy(stored: dict):
+    return _SERIALIZER.registry.restore(json.loads(json.dumps(stored)))
+
+
+def _changes_while_running(spec) -> bool:
+    """Whether running a workflow changes this process spec (it holds event sub-processes)."""
+    return bool(getattr(spec.start, "trigger_specs", None))
 
 
 _LIBRARIES: OrderedDict[str, ProcessLibrary] = OrderedDict()
@@ -735,10 +413,17 @@ _REACHED = (
 class RunningWorkflow:
     """One process instance in memory, between a restore and a save."""
 
-    def __init__(self, workflow: BpmnWorkflow, library: ProcessLibrary, process_id: str):
+    def __init__(
+        self,
+        workflow: BpmnWorkflow,
+        library: ProcessLibrary,
+        process_id: str,
+        limits: ScriptLimits | None = None,
+    ):
         self._wf = workflow
         self.library = library
         self.process_id = process_id
+        self.limits = limits or ScriptLimits()
         self._states = self._snapshot()
 
     # life cycle
@@ -750,10 +435,13 @@ class RunningWorkflow:
         process_id: str,
         data: Mapping[str, Any],
         helpers: Mapping[str, Callable] | None = None,
+        limits: ScriptLimits | None = None,
     ) -> RunningWorkflow:
-        spec, subprocess_specs = library.spec(process_id)
-        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(helpers))
-        running = cls(workflow, library, process_id)
+        """A new workflow; ``limits`` bound each piece of its diagram code."""
+        spec, subprocess_specs = library.specs_for_instance(process_id)
+        engine = make_script_engine(helpers, limits)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine)
+        running = cls(workflow, library, process_id, limits)
         workflow.get_next_task(state=TaskState.READY).data.update(dict(data))
         return running
 
@@ -764,13 +452,14 @@ class RunningWorkflow:
         process_id: str,
         state: bytes,
         helpers: Mapping[str, Callable] | None = None,
+        limits: ScriptLimits | None = None,
     ) -> RunningWorkflow:
-        spec, subprocess_specs = library.spec(process_id)
+        spec, subprocess_specs = library.specs_for_instance(process_id)
         dct = json.loads(zlib.decompress(state))
         _SERIALIZER.migrate(dct)
         workflow = _SERIALIZER.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
-        workflow.script_engine = make_script_engine(helpers)  # subprocesses use the top one
-        return cls(workflow, library, process_id)
+        workflow.script_engine = make_script_engine(helpers, limits)  # subprocesses use it too
+        return cls(workflow, library, process_id, limits)
 
     def dump(self) -> bytes:
         return zlib.compress(_SERIALIZER.serialize_json(self._wf).encode("utf-8"), 6)
@@ -823,15 +512,13 @@ class RunningWorkflow:
     def _guarded(self, action: Callable[[], Any]) -> Any:
         try:
             return action()
-        except WorkflowTaskException as exc:
-            spec = exc.task.task_spec if exc.task is not None else None
+        except SpiffWorkflowException as exc:
+            spec = _failing_spec(exc)
             raise ScriptError(
-                _describe_script_error(exc),
+                _describe_engine_error(exc, spec),
                 getattr(spec, "bpmn_id", None),
                 getattr(spec, "bpmn_name", None),
             ) from exc
-        except SpiffWorkflowException as exc:
-            raise ScriptError(str(exc)) from exc
 
     def _human_task(self, task_id: str):
         try:
@@ -859,7 +546,7 @@ class RunningWorkflow:
         Elements not reached yet may change freely.
         """
         try:
-            top, called = self._diff(target)
+            top, called, _ = self._diff(target)
         except KeyError:
             return [MigrationConflict(self.process_id, None, None, "", "process_removed")]
         conflicts = _reached_conflicts(self.process_id, top)
@@ -878,14 +565,13 @@ class RunningWorkflow:
         ``migrate_workflow`` does; timers already waiting keep their due time, so a migration
         never moves a running deadline. ``helpers`` are the target version's script helpers.
         """
-        top, called = self._diff(target)
-        spec, dependencies = target.spec(self.process_id)
+        top, called, (spec, dependencies) = self._diff(target)
         waiting = {
             task.id: copy.deepcopy(task.internal_data)
             for task in self._wf.get_tasks(state=TaskState.ANY_MASK)
             if task.state == TaskState.WAITING
         }
-        self._wf.script_engine = make_script_engine(helpers)
+        self._wf.script_engine = make_script_engine(helpers, self.limits)
 
         def move():
             migrate_workflow(top, self._wf, spec)
@@ -900,8 +586,15 @@ class RunningWorkflow:
         self.library = target
 
     def _diff(self, target: ProcessLibrary):
-        spec, dependencies = target.spec(self.process_id)
-        return diff_workflow(_SERIALIZER.registry, self._wf, spec, dependencies)
+        """SpiffWorkflow's diff of this workflow against the ``target`` version's specs, and
+        those specs, with this workflow's event sub-process triggers already made on them."""
+        spec, dependencies = target.specs_for_instance(self.process_id)
+        _connect_triggered(self._wf.tasks.values(), spec)
+        for sub in self._wf.subprocesses.values():
+            if sub.spec.name in dependencies:
+                _connect_triggered(sub.tasks.values(), dependencies[sub.spec.name])
+        top, called = diff_workflow(_SERIALIZER.registry, self._wf, spec, dependencies)
+        return top, called, (spec, dependencies)
 
     # projections
 
@@ -916,7 +609,7 @@ class RunningWorkflow:
                     bpmn_id=spec.bpmn_id,
                     name=spec.bpmn_name or spec.bpmn_id,
                     lane=spec.lane,
-                    form=_form_of(spec),
+                    form=form_of(spec),
                     documentation=spec.documentation,
                     instructions=(spec.extensions or {}).get("instructionsForEndUser"),
                     data=dict(task.data),
@@ -1147,18 +840,83 @@ def _data_changes(task) -> dict:
     for key, value in task.data.items():
         if key not in before or before[key] != value:
             changes[key] = [before.get(key), value]
-    return to_json_safe(changes)
+    try:
+        return to_json_safe(changes)
+    except TypeError as exc:  # a decision table or message left a value scripts cannot
+        spec = task.task_spec
+        raise ScriptError(
+            f"{_element_label(spec)} left a value that cannot be stored: {exc}",
+            getattr(spec, "bpmn_id", None),
+            getattr(spec, "bpmn_name", None),
+        ) from exc
 
 
-def _describe_script_error(exc: WorkflowTaskException) -> str:
-    spec = exc.task.task_spec if exc.task is not None else None
-    where = f"'{spec.bpmn_name or spec.bpmn_id}'" if spec is not None else "a diagram element"
-    detail = str(exc.error_msg if hasattr(exc, "error_msg") else exc)
-    if exc.__cause__ is not None or getattr(exc, "exception", None) is not None:
-        inner = getattr(exc, "exception", None) or exc.__cause__
-        detail = f"{detail}: {type(inner).__name__}: {inner}"
+def _failing_spec(exc: SpiffWorkflowException):
+    """The task spec an engine error is about."""
+    task = getattr(exc, "task", None)
+    if task is not None:
+        return task.task_spec
+    spec = getattr(exc, "task_spec", None)
+    if isinstance(spec, TaskSpec):
+        return spec
+    # SpiffWorkflow at times passes (spec, message) the wrong way round, which leaves the
+    # spec's repr as the message: the spec is then the one whose method raised
+    for frame, _ in reversed(list(traceback.walk_tb(exc.__traceback__))):
+        candidate = frame.f_locals.get("self")
+        if isinstance(candidate, TaskSpec):
+            return candidate
+    return None
+
+
+def _element_label(spec) -> str:
+    """How a message names a task spec: the element's name, else its process's."""
+    if spec is None:
+        return "a diagram element"
+    if getattr(spec, "bpmn_id", None):
+        return f"'{spec.bpmn_name or spec.bpmn_id}'"
+    return f"'{_owner_id(spec) or spec._wf_spec.name}'"
+
+
+_OBJECT_REPR = re.compile(r"<([\w.]+)( object)?([^<>]*?) at 0x[0-9a-fA-F]+>")
+
+
+def without_reprs(text: str) -> str:
+    """``text`` with each ``<module.Class object at 0x…>`` said as ``a Class``."""
+
+    def readable(match: re.Match) -> str:
+        name = match.group(1).rsplit(".", 1)[-1]
+        return f"a {name}" if match.group(2) else f"{name}{match.group(3)}"
+
+    return _OBJECT_REPR.sub(readable, text)
+
+
+def _cause_of(exc: SpiffWorkflowException) -> BaseException | None:
+    """The exception a SpiffWorkflow error wraps (it keeps only its type's name)."""
+    if exc.__cause__ is not None:
+        return exc.__cause__
+    context = exc.__context__
+    if context is not None and getattr(exc, "error_type", None) == type(context).__name__:
+        return context
+    return None
+
+
+def _describe_engine_error(exc: SpiffWorkflowException, spec) -> str:
+    """One line naming the element and the cause: never an object's repr, never a traceback."""
+    where = _element_label(spec)
+    inner = _cause_of(exc)
     line = f" (line {exc.line_number})" if getattr(exc, "line_number", None) else ""
-    return f"{where} failed{line}: {detail}"
+    if isinstance(inner, sandbox.ScriptStopped):
+        return f"{where} {inner}"
+    message = getattr(exc, "task_spec", None)
+    if not isinstance(message, str):  # see _failing_spec: the message went into task_spec
+        message = str(exc.args[0]) if exc.args else ""
+    if inner is not None and message.startswith(f"{type(inner).__name__}:"):
+        message = ""  # SpiffWorkflow's "Type:text" of a script error repeats the cause
+    cause = f"{type(inner).__name__}: {inner}" if inner is not None else ""
+    if isinstance(inner, sandbox.UnstorableValue):
+        cause = str(inner)
+    parts = [part.strip().rstrip(".") for part in [message, cause, *exc.notes]]
+    return without_reprs(f"{where} failed{line}: " + ". ".join(part for part in parts if part))
 
 
 def _reached_conflicts(process_id: str, diff) -> list[MigrationConflict]:

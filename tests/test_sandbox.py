@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.workflow import RestrictedTaskDataEnvironment, compile_restricted
+from engine.sandbox import compile_restricted
+from engine.workflow import RestrictedTaskDataEnvironment
 
 
 @pytest.fixture

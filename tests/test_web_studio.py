@@ -317,3 +317,64 @@ def test_a_version_page_lists_its_files_and_what_changed(olivia, uow):
     assert "/studio/versions/2/files/evaluation.bpmn" in page
     assert 'data-element-id="write_answer"' in page
     assert services.list_versions(uow())[-1].deployed_by == "olivia"
+
+
+# --- new decision tables, bad saves and problems in the reader's language (issue 11) -----------
+
+
+def test_a_new_decision_table_is_created_from_a_template_and_saved(olivia, database):
+    response = olivia.post("/studio/decisions/new", {"name": "escalation"})
+
+    assert "escalation.dmn" in text(response)
+    content = olivia.get("/studio/files/escalation.dmn/content?new=1").get_json()
+    assert content["kind"] == "decision" and content["source_hash"] == studio.text_hash(None)
+    saved = save_json(olivia, "escalation.dmn", content["text"], content["source_hash"])
+    assert saved.status_code == 200, saved.get_json()
+    assert draft_names(database) == ["escalation.dmn"]
+
+
+def test_a_refused_decision_table_name_is_explained_with_a_decision_table_example(olivia):
+    response = save_json(olivia, "escalade-niveau-2.dmn", "<definitions/>")
+
+    assert response.status_code == 400
+    message = response.get_json()["message"]
+    assert "like escalation.dmn" in message and "forms/" not in message
+
+
+@pytest.mark.parametrize("body", ["<definitions id='a'/>", "\ufeff<definitions id='a'/>"])
+def test_a_decision_table_without_the_dmn_namespace_is_a_problem_not_a_crash(olivia, body):
+    response = save_json(olivia, "routing.dmn", body)
+
+    assert response.status_code == 422
+    (problem,) = response.get_json()["problems"]
+    assert problem["line"] == 1 and problem["in_this_file"] is True
+    assert problem["message"].startswith("ce n'est pas un fichier DMN")
+
+
+@pytest.mark.parametrize(
+    "body", ["[1, 2]", '"x"', "1e999", "null", '{"text": "<x/>", "source_hash": 5}']
+)
+def test_a_save_whose_json_is_not_the_expected_object_is_a_clear_refusal(olivia, body):
+    response = olivia.client.post(
+        "/studio/files/routing.dmn",
+        data=body,
+        content_type="application/json",
+        headers={"X-CSRFToken": olivia.token},
+    )
+
+    assert response.status_code == 400
+    assert response.get_json()["saved"] is False
+    assert "objet JSON" in response.get_json()["message"]
+
+
+def test_problems_are_worded_in_the_reader_s_language(olivia, uow):
+    broken = deployed(uow, "evaluation.bpmn").replace(
+        'targetRef="write_answer"', 'targetRef="nowhere"'
+    )
+
+    french = save_json(olivia, "evaluation.bpmn", broken).get_json()["problems"][0]
+    olivia.post("/language", {"language": "en", "next": "/studio/"})
+    english = save_json(olivia, "evaluation.bpmn", broken).get_json()["problems"][0]
+
+    assert french["message"] == "le flux mène à « nowhere », qui n'existe pas"
+    assert english["message"] == "sequence flow leads to “nowhere”, which does not exist"

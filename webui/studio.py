@@ -136,6 +136,222 @@ SPEC_ATTRIBUTE_LABELS = {
 }
 
 
+#: The engine's problems with process files (engine.problems.MESSAGES), by code, in the
+#: reader's language; the same placeholders. A problem without a code keeps its own words.
+PROBLEM_TEXTS = {
+    "no_such_file": _l("ce fichier n'existe pas"),
+    "unreadable": _l("ce fichier ne peut pas être lu : %(reason)s"),
+    "unknown_kind": _l("type de fichier inconnu ; attendu : .bpmn, .dmn, .json ou .toml"),
+    "no_diagram": _l("aucun diagramme BPMN à déployer"),
+    "not_xml": _l("ce n'est pas du XML bien formé : %(detail)s"),
+    "not_bpmn_file": _l(
+        "ce n'est pas un fichier BPMN : l'élément racine est %(found)s, "
+        "il faut <definitions> dans l'espace de noms BPMN 2.0 (%(namespace)s)"
+    ),
+    "not_dmn_file": _l(
+        "ce n'est pas un fichier DMN : l'élément racine est %(found)s, "
+        "il faut <definitions> dans l'espace de noms DMN 1.3 (%(namespace)s)"
+    ),
+    "dmn_version": _l(
+        "DMN %(version)s n'est pas pris en charge ; enregistrez le fichier en DMN 1.3"
+    ),
+    "bpmn_schema": _l("ce n'est pas du BPMN valide : %(detail)s"),
+    "duplicate_id": _l(
+        "l'identifiant « %(id)s » est déjà celui d'un autre élément du fichier ; "
+        "donnez à chacun le sien"
+    ),
+    "dmn_schema": _l("ce n'est pas du DMN valide : %(detail)s"),
+    "not_executable": _l(
+        "aucun processus de ce fichier n'est exécutable ; cochez « exécutable » "
+        '(isExecutable="true") sur celui à lancer'
+    ),
+    "no_start_event": _l("le processus n'a pas d'événement de début ; ajoutez-en un"),
+    "flow_source_missing": _l("le flux part de « %(ref)s », qui n'existe pas"),
+    "flow_target_missing": _l("le flux mène à « %(ref)s », qui n'existe pas"),
+    "complex_gateway": _l(
+        "« %(tag)s » n'est pas pris en charge par le moteur ; utilisez une passerelle "
+        "exclusive, inclusive ou parallèle"
+    ),
+    "ad_hoc_subprocess": _l(
+        "« %(tag)s » n'est pas pris en charge par le moteur ; utilisez un sous-processus "
+        "dont les passerelles disent quelles tâches faire"
+    ),
+    "kind_unsupported": _l(
+        "<%(tag)s> n'est pas pris en charge par le moteur ; remplacez-le par un élément "
+        "qu'il exécute"
+    ),
+    "boundary_without_event": _l(
+        "l'événement attaché n'attend rien ; donnez-lui un délai, un message ou une erreur, "
+        "ou supprimez-le"
+    ),
+    "flow_without_condition": _l(
+        "ce flux quitte une passerelle sans condition et n'est pas son flux par défaut ; "
+        "donnez-lui une condition ou faites-en le flux par défaut"
+    ),
+    "several_outgoing_flows": _l(
+        "une tâche a plusieurs flux sortants ; placez après elle une passerelle exclusive "
+        "ou parallèle qui dit quel chemin prendre"
+    ),
+    "timer_without_expression": _l(
+        "le délai n'a pas d'expression valide (donnez une date, une durée ou un cycle)"
+    ),
+    "service_without_operator": _l(
+        "la tâche de service ne dit pas quelle opération appeler ; choisissez-en une dans "
+        "ses propriétés (spiffworkflow:serviceTaskOperator)"
+    ),
+    "duplicate_process": _l(
+        "l'identifiant de processus « %(process)s » est défini deux fois ; "
+        "donnez à chaque processus le sien"
+    ),
+    "call_without_process": _l(
+        "l'appel de processus ne dit pas quel processus appeler ; indiquez-le (calledElement)"
+    ),
+    "call_missing_process": _l(
+        "appelle le processus « %(process)s », qu'aucun fichier ne définit ; vérifiez le "
+        "nom ou vérifiez-le avec le fichier qui le définit"
+    ),
+    "data_store": _l(
+        "le magasin de données « %(name)s » ne peut pas servir : le moteur n'en a pas ; "
+        "gardez la donnée dans la réclamation (formulaire ou script) et retirez le magasin"
+    ),
+    "data_reference": _l(
+        "l'association de données renvoie à « %(ref)s », qui n'est pas un objet de données "
+        "de ce processus ; reliez-la à un objet de données ou retirez-la"
+    ),
+    "decision_not_named": _l(
+        "la règle de décision ne dit pas quelle décision appeler ; indiquez-la "
+        "(spiffworkflow:calledDecisionId)"
+    ),
+    "decision_foreign_attribute": _l(
+        "la décision est indiquée dans %(attribute)s, que ce moteur ne lit pas ; "
+        "indiquez-la dans spiffworkflow:calledDecisionId (le panneau de propriétés du "
+        "studio le fait)"
+    ),
+    "decision_missing": _l(
+        "appelle la décision « %(decision)s », qu'aucun fichier .dmn ne définit ; vérifiez "
+        "l'identifiant de la décision ou vérifiez le diagramme avec son fichier .dmn"
+    ),
+    "form_missing": _l("utilise le formulaire « %(form)s », qui n'est pas parmi les formulaires"),
+    "engine_refused": _l("le moteur refuse cet élément : %(detail)s"),
+    "timer_bare_iso": _l(
+        "le délai « %(code)s » est une valeur ISO nue, mais les délais sont du Python : "
+        'écrivez "%(code)s" (avec les guillemets) ou appelez deadline(...)'
+    ),
+    "code_invalid": _l("%(kind)s « %(code)s » n'est pas valide : %(reason)s"),
+    "timer_invalid": _l(
+        "le délai « %(code)s » n'est pas valide : %(reason)s (les délais sont du Python : "
+        'mettez les valeurs ISO entre guillemets, par exemple "P10D")'
+    ),
+    "code_import": _l(
+        "%(kind)s « %(code)s » importe un module, ce que le code d'un diagramme ne peut pas "
+        "faire ; utilisez les fonctions que le moteur fournit (now(), in_days(), deadline(), …)"
+    ),
+    "code_name": _l(
+        "%(kind)s « %(code)s » utilise « %(name)s », que le bac à sable ne donne pas au code "
+        "des diagrammes ; retirez-le ou utilisez une fonction fournie"
+    ),
+    "code_format": _l(
+        "%(kind)s « %(code)s » appelle .%(name)s(), interdit dans le code des diagrammes ; "
+        "construisez les textes avec des f-strings ou +"
+    ),
+    "code_class": _l(
+        "%(kind)s « %(code)s » définit une classe, ce que le code d'un diagramme ne peut pas faire"
+    ),
+    "code_construct": _l(
+        "%(kind)s « %(code)s » utilise %(construct)s, interdit dans le code des diagrammes"
+    ),
+    "dmn_no_decision": _l("le fichier n'a aucune décision ; ajoutez une table de décision"),
+    "dmn_several_decisions": _l(
+        "le fichier contient %(count)s décisions (%(decisions)s) ; le moteur exécute une "
+        "décision par fichier : mettez chacune dans son propre fichier .dmn"
+    ),
+    "dmn_unsupported": _l(
+        "<%(tag)s> n'est pas pris en charge par le moteur, qui n'exécute que des tables de "
+        "décision ; retirez-le"
+    ),
+    "dmn_no_table": _l(
+        "la décision « %(decision)s » n'a pas de table de décision ; ajoutez-en une"
+    ),
+    "dmn_not_a_table": _l(
+        "la logique de la décision est un <%(tag)s>, mais le moteur n'exécute que des tables "
+        "de décision"
+    ),
+    "dmn_required_decision": _l(
+        "la décision dépend de la décision « %(ref)s », mais le moteur n'enchaîne pas les "
+        "décisions ; appelez chacune depuis sa propre règle de décision"
+    ),
+    "dmn_hit_policy": _l(
+        "la politique de résultat %(policy)s n'est pas prise en charge ; utilisez UNIQUE, "
+        "FIRST, ANY ou COLLECT"
+    ),
+    "dmn_aggregation": _l(
+        "COLLECT avec l'agrégation %(aggregation)s n'est pas pris en charge ; "
+        "utilisez COLLECT sans agrégation"
+    ),
+    "dmn_missing_id": _l("cet élément <%(tag)s> n'a pas d'identifiant ; donnez-lui en un"),
+    "dmn_input_without_expression": _l(
+        "la colonne d'entrée « %(label)s » n'a pas d'expression ; indiquez la donnée qu'elle lit"
+    ),
+    "dmn_output_without_name": _l(
+        "la colonne de sortie n'a pas de nom ; indiquez la donnée où ranger le résultat"
+    ),
+    "dmn_input_entries": _l(
+        "la règle a %(count)s cellule(s) d'entrée, mais la table a %(expected)s colonne(s) d'entrée"
+    ),
+    "dmn_output_entries": _l(
+        "la règle a %(count)s cellule(s) de sortie, mais la table a %(expected)s colonne(s) "
+        "de sortie"
+    ),
+    "dmn_cell_invalid": _l(
+        "la cellule « %(code)s » n'est pas valide : %(reason)s (les cellules sont du "
+        'Python : "high", > 100, ? in ["a", "b"], -)'
+    ),
+    "dmn_cell_feel": _l(
+        "la cellule « %(code)s » écrit %(name)s comme en FEEL, mais les cellules sont du "
+        "Python : écrivez %(python)s"
+    ),
+    "dmn_cell_glued": _l(
+        "la cellule « %(code)s » commence par un mot, que le moteur colle à l'expression de "
+        "la colonne (« %(glued)s ») ; écrivez la valeur de la colonne avec ?, comme "
+        "« ? %(code)s »"
+    ),
+    "dmn_cell_name": _l(
+        "la cellule « %(code)s » utilise « %(name)s », qui n'est aucune des entrées de la "
+        'table (%(inputs)s) ; mettez les textes entre guillemets, comme "%(name)s"'
+    ),
+    "dmn_duplicate_decision": _l(
+        "l'identifiant de décision « %(decision)s » est aussi défini dans %(other)s ; "
+        "donnez à chaque décision le sien"
+    ),
+}
+#: What a piece of diagram code is (the ``kind`` of engine.diagram_code), as a sentence starts.
+CODE_KINDS = {
+    "condition": _l("la condition"),
+    "script": _l("le script"),
+    "pre-script": _l("le pré-script"),
+    "post-script": _l("le post-script"),
+    "timer": _l("le délai"),
+    "multi-instance expression": _l("l'expression d'instances multiples"),
+    "loop condition": _l("la condition de boucle"),
+    "service parameter": _l("le paramètre de service"),
+    "event expression": _l("l'expression de l'événement"),
+    "correlation expression": _l("l'expression de corrélation"),
+    "decision input": _l("l'expression d'entrée"),
+    "cell": _l("la cellule"),
+}
+
+
+def problem_text(problem: Problem) -> str:
+    """A problem with a process file, in the reader's language when its code is known."""
+    template = PROBLEM_TEXTS.get(problem.code or "")
+    if template is None:
+        return problem.message
+    params = dict(problem.params)
+    if "kind" in params:
+        params["kind"] = str(CODE_KINDS.get(params["kind"], params["kind"]))
+    return str(template) % params
+
+
 @bp.context_processor
 def _labels() -> dict:
     return {
@@ -146,6 +362,7 @@ def _labels() -> dict:
         "ASPECT_LABELS": ASPECT_LABELS,
         "PROPERTY_LABELS": PROPERTY_LABELS,
         "SPEC_ATTRIBUTE_LABELS": SPEC_ATTRIBUTE_LABELS,
+        "problem_text": problem_text,
     }
 
 
@@ -168,18 +385,47 @@ def index():
     return render_template("studio/index.html", overview=studio.overview(_uow(read_only=True)))
 
 
+#: The files the studio creates from a template, by the address they are created at: how the
+#: name typed becomes a file name, and what to say when it is refused or exists already.
+NEW_FILES = {
+    "forms": (
+        studio.FORMS_PREFIX,
+        ".json",
+        _l("Nom de formulaire refusé : %(reason)s"),
+        _l("Le formulaire %(name)s existe déjà : le voici."),
+    ),
+    "decisions": (
+        "",
+        ".dmn",
+        _l("Nom de table de décision refusé : %(reason)s"),
+        _l("La table de décision %(name)s existe déjà : la voici."),
+    ),
+}
+
+
 @bp.post("/forms/new")
 @role_required(*OWNERS)
 def new_form():
-    name = request.form.get("name", "").strip().removesuffix(".json")
-    path = f"{studio.FORMS_PREFIX}{name}.json"
+    return _new_file("forms")
+
+
+@bp.post("/decisions/new")
+@role_required(*OWNERS)
+def new_decision():
+    return _new_file("decisions")
+
+
+def _new_file(kind: str):
+    """Open a new form or decision table from its template (or the file, if it exists)."""
+    prefix, suffix, refused, exists = NEW_FILES[kind]
+    path = f"{prefix}{request.form.get('name', '').strip().removesuffix(suffix)}{suffix}"
     try:
         file = studio.open_file(path, _uow(read_only=True), new=True)
     except InvalidInput as error:
-        flash(_("Nom de formulaire refusé : %(reason)s", reason=str(error)), "error")
+        flash(str(refused) % {"reason": str(error)}, "error")
         return redirect(url_for(".index"))
     if not file.is_new or file.is_draft:
-        flash(_("Le formulaire %(name)s existe déjà : le voici.", name=path), "info")
+        flash(str(exists) % {"name": path}, "info")
         return redirect(url_for(".edit", name=path))
     return redirect(url_for(".edit", name=path, new=1))
 
@@ -215,7 +461,7 @@ def content(name: str):
 def save(name: str):
     """Save a draft: JSON from the diagram editors, a plain form from the text editors."""
     if request.is_json:
-        return _save_json(name, request.get_json(silent=True) or {})
+        return _save_json(name, request.get_json(silent=True))
     text = request.form.get("text", "")
     source_hash = request.form.get("source_hash") or None
     is_new = request.form.get("new") == "1"
@@ -235,8 +481,16 @@ def save(name: str):
     return redirect(url_for(".edit", name=name))
 
 
-def _save_json(name: str, data: dict):
-    text, source_hash = data.get("text"), data.get("source_hash") or None
+def _save_json(name: str, data):
+    """A save from a diagram editor: ``{"text": …, "source_hash": …}``."""
+    source_hash = data.get("source_hash") or None if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(source_hash, str | None):
+        message = _(
+            "Brouillon non enregistré : la requête doit être un objet JSON "
+            '{"text": "…", "source_hash": "…"}.'
+        )
+        return jsonify(saved=False, message=message, problems=[]), 400
+    text = data.get("text")
     try:
         saved = studio.save_draft(name, text, source_hash, current_user.username, _uow())
     except studio.DraftRejected as error:
@@ -275,7 +529,7 @@ def _problem_json(problem: Problem, name: str) -> dict:
         "file": problem.file,
         "line": problem.line,
         "element_id": problem.element_id,
-        "message": problem.message,
+        "message": problem_text(problem),
         "in_this_file": problem.file == name,
     }
 
