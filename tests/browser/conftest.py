@@ -13,19 +13,24 @@ how to install it.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Locator, Page
 from sqlalchemy import text
 
 from engine.config import PROJECT_ROOT
 from engine.db import create_database_engine
+from tests.browser.accessibility import AccessibilityWatch, fail_on
 from tests.conftest import _postgres_url
 
 CHROMIUM = os.environ.get("DOLEANCE_CHROMIUM", "/usr/bin/chromium")
@@ -74,12 +79,19 @@ def live_database_url(tmp_path_factory):
     admin.dispose()
 
 
+@dataclass(frozen=True)
+class LiveInstance:
+    url: str
+    tracking_link: str  # of the demo complaint that waits for its customer's opinion
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, chromium_path, live_database_url):
-    """A running Doléance with the real processes and the demo data; yields its URL.
+def live_instance(tmp_path_factory, chromium_path, live_database_url):
+    """A running Doléance with the real processes and the demo data.
 
     ``doleance demo`` creates one person per role (password ``demo``) and complaints at every
-    stage, so that pages have something to show.
+    stage, so that pages have something to show, and prints the tracking link of a complaint
+    whose customer's opinion is awaited.
     """
     instance = tmp_path_factory.mktemp("live")
     port = _free_port()
@@ -100,6 +112,8 @@ def live_server(tmp_path_factory, chromium_path, live_database_url):
         text=True,
     )
     assert demo.returncode == 0, demo.stderr
+    tracking_link = re.search(r"\S+/portal/track/\S+", demo.stdout)
+    assert tracking_link, f"no tracking link in the demo's output: {demo.stdout}"
     log = (instance / "server.log").open("w")
     server = subprocess.Popen(
         [*doleance, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -115,9 +129,15 @@ def live_server(tmp_path_factory, chromium_path, live_database_url):
                 server.kill()
                 pytest.fail(f"the server did not start: {(instance / 'server.log').read_text()}")
             time.sleep(0.2)
-    yield url
+    yield LiveInstance(url, tracking_link.group())
     server.terminate()
     server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_instance) -> str:
+    """The URL of the live server."""
+    return live_instance.url
 
 
 @pytest.fixture(scope="session")
@@ -134,24 +154,31 @@ def chromium(chromium_path):
 
 @pytest.fixture
 def new_page(chromium, live_server):
-    """Open a fresh browser context (its own cookies) per person; closed after the test."""
+    """Open a fresh browser context (its own cookies) per person; closed after the test.
+
+    axe-core audits every page of these contexts (:mod:`tests.browser.accessibility`): a
+    serious or critical finding on any page the test visited fails the test when it ends.
+    """
     from playwright.sync_api import expect
 
     expect.set_options(timeout=15_000)  # assertions wait as long as actions do
-    contexts = []
+    opened = []
 
-    def open_page(locale: str = "fr-FR"):
+    def open_page(locale: str = "fr-FR", width: int = 1360, height: int = 860):
         context = chromium.new_context(
-            base_url=live_server, locale=locale, viewport={"width": 1360, "height": 860}
+            base_url=live_server, locale=locale, viewport={"width": width, "height": height}
         )
-        contexts.append(context)
+        opened.append((context, AccessibilityWatch(context)))
         page = context.new_page()
         page.set_default_timeout(15_000)
         return page
 
     yield open_page
-    for context in contexts:
-        context.close()
+    try:
+        fail_on([problem for _, watch in opened for problem in watch.finish()])
+    finally:
+        for context, _ in opened:
+            context.close()
 
 
 @pytest.fixture
@@ -168,8 +195,29 @@ def screenshot(request):
     return take
 
 
-def sign_in(page, username: str, password: str = PASSWORD) -> None:
+def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("main button[type=submit]")
+
+
+def choose(page: Page | Locator, question: str, option: str) -> None:
+    """Tick ``option`` among the radio buttons of ``question`` (a fieldset and its legend)."""
+    page.get_by_role("group", name=question).get_by_label(option).check()
+
+
+def fill_in_the_complaint_form(page: Page, documents: Sequence[Path] = ()) -> None:
+    """Ana Martin's complaint about a subscription billed twice, on the portal's form."""
+    page.get_by_label("Vos prénom et nom").fill("Ana Martin")
+    page.get_by_label("Votre adresse e-mail").fill("ana.martin@example.org")
+    page.get_by_label("Objet de votre réclamation").fill("Abonnement facturé deux fois")
+    page.get_by_label("Que s'est-il passé ?").fill(
+        "Ma facture de novembre compte deux fois l'abonnement."
+    )
+    page.get_by_label("Produit, service ou contrat concerné").fill("Box Internet")
+    page.get_by_label("Votre réclamation concerne").select_option(label="Facturation")
+    page.get_by_label("Ce que vous souhaitez obtenir").select_option(label="Remboursement")
+    choose(page, "Souhaitez-vous que nous traitions votre demande ?", "Oui")
+    page.get_by_label("Vos justificatifs").set_input_files(list(documents))
+    page.locator("input[name=consent]").check()

@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 
 from babel.support import Translations
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from engine.config import PROJECT_ROOT
 from engine.demo import one_page_pdf
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import choose, fill_in_the_complaint_form, sign_in
 
 INVOICE = "facture-novembre.pdf"
 ANSWER = "Nous avons corrigé votre facture et vous remboursons la différence."
@@ -30,11 +30,6 @@ def write_invoice_pdf(path: Path) -> Path:
 
 
 # --- what people do in the pages ------------------------------------------------------------------
-
-
-def choose(page: Page | Locator, question: str, option: str) -> None:
-    """Tick ``option`` among the radio buttons of ``question`` (a fieldset and its legend)."""
-    page.get_by_role("group", name=question).get_by_label(option).check()
 
 
 def take_task(page: Page, reference: str, task: str) -> None:
@@ -66,18 +61,7 @@ def test_a_complaint_filed_online_is_handled_answered_and_closed(new_page, scree
     customer = new_page()
     customer.goto("/portal/")
     expect(customer.get_by_role("heading", level=1)).to_have_text("Déposer une réclamation")
-    customer.get_by_label("Vos prénom et nom").fill("Ana Martin")
-    customer.get_by_label("Votre adresse e-mail").fill("ana.martin@example.org")
-    customer.get_by_label("Objet de votre réclamation").fill("Abonnement facturé deux fois")
-    customer.get_by_label("Que s'est-il passé ?").fill(
-        "Ma facture de novembre compte deux fois l'abonnement."
-    )
-    customer.get_by_label("Produit, service ou contrat concerné").fill("Box Internet")
-    customer.get_by_label("Votre réclamation concerne").select_option(label="Facturation")
-    customer.get_by_label("Ce que vous souhaitez obtenir").select_option(label="Remboursement")
-    choose(customer, "Souhaitez-vous que nous traitions votre demande ?", "Oui")
-    customer.get_by_label("Vos justificatifs").set_input_files(invoice)
-    customer.locator("input[name=consent]").check()
+    fill_in_the_complaint_form(customer, documents=[invoice])
     screenshot(customer, "portal-form-filled")
     customer.get_by_role("button", name="Envoyer ma réclamation").click()
 
