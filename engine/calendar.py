@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from engine.problems import Wording, wording_of
+
 __all__ = [
     "BUSINESS_WEEKDAYS",
     "OUVRABLE_WEEKDAYS",
@@ -90,7 +92,11 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 class CalendarError(ValueError):
-    """A calendar, deadline rule or instant is invalid; the message names the bad value."""
+    """A calendar, deadline rule or instant is invalid; the message names the bad value.
+
+    What a policy file can get wrong is raised as a :class:`~engine.problems.Wording`, so
+    that the studio words it in its reader's language.
+    """
 
 
 # --------------------------------------------------------------------------- helpers
@@ -101,7 +107,7 @@ def _resolve_region(country: str, subdivision: str | None) -> tuple[str, str | N
     """Return the canonical (country, subdivision) codes or raise CalendarError."""
     supported = holidays.list_supported_countries()
     if country not in supported:
-        raise CalendarError(f"Unknown country {country!r}")
+        raise CalendarError(Wording("calendar_country", country=repr(country)))
     entity = holidays.country_holidays(country, years=())
     canonical_country = str(entity.country)
     if subdivision is None:
@@ -111,9 +117,14 @@ def _resolve_region(country: str, subdivision: str | None) -> tuple[str, str | N
     code = type(entity).subdivisions_aliases.get(code, code)
     known = tuple(type(entity).subdivisions)
     if code not in known:
-        listing = ", ".join(known) if known else "none"
+        listing = ", ".join(known) if known else Wording("calendar_none")
         raise CalendarError(
-            f"Unknown subdivision {subdivision!r} for {canonical_country}; known: {listing}"
+            Wording(
+                "calendar_subdivision_of",
+                subdivision=repr(subdivision),
+                country=canonical_country,
+                known=listing,
+            )
         )
     return canonical_country, code
 
@@ -122,10 +133,7 @@ def _default_timezone(country: str) -> str:
     try:
         return DEFAULT_TIMEZONES[country]
     except KeyError:
-        raise CalendarError(
-            f"No default timezone for country {country!r}; pass an explicit IANA "
-            f"timezone (e.g. timezone='Asia/Tokyo')"
-        ) from None
+        raise CalendarError(Wording("calendar_no_timezone", country=repr(country))) from None
 
 
 @lru_cache(maxsize=2048)
@@ -181,9 +189,9 @@ class BusinessCalendar:
 
     def __post_init__(self) -> None:
         if not isinstance(self.country, str) or not self.country.strip():
-            raise CalendarError(f"Unknown country {self.country!r}")
+            raise CalendarError(Wording("calendar_country", country=repr(self.country)))
         if self.subdivision is not None and not isinstance(self.subdivision, str):
-            raise CalendarError(f"Unknown subdivision {self.subdivision!r}")
+            raise CalendarError(Wording("calendar_subdivision", subdivision=repr(self.subdivision)))
         country, subdivision = _resolve_region(self.country.strip().upper(), self.subdivision)
         weekdays = frozenset(self.working_weekdays)
         if not weekdays or any(
@@ -201,7 +209,7 @@ class BusinessCalendar:
         try:
             ZoneInfo(tz_name)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise CalendarError(f"Unknown timezone {tz_name!r}") from None
+            raise CalendarError(Wording("calendar_timezone", timezone=repr(tz_name))) from None
         object.__setattr__(self, "country", country)
         object.__setattr__(self, "subdivision", subdivision)
         object.__setattr__(self, "working_weekdays", weekdays)
@@ -356,42 +364,51 @@ class DeadlineRule:
     def __post_init__(self) -> None:
         name = self.name
         if not isinstance(name, str) or not name.strip():
-            raise CalendarError(f"Deadline rule name must be a non-empty string, got {name!r}")
-        where = f"Deadline rule {name!r}"
+            raise CalendarError(Wording("rule_name", name=repr(name)))
         if self.unit not in UNITS:
-            raise CalendarError(f"{where}: unknown unit {self.unit!r}; known: {', '.join(UNITS)}")
+            raise CalendarError(
+                Wording("rule_unit", rule=name, unit=repr(self.unit), known=", ".join(UNITS))
+            )
         count = self.count
         if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
-            raise CalendarError(f"{where}: count must be a positive integer, got {count!r}")
+            raise CalendarError(Wording("rule_count", rule=name, count=repr(count)))
         if not isinstance(self.roll_forward, bool):
             raise CalendarError(
-                f"{where}: roll_forward must be true or false, got {self.roll_forward!r}"
+                Wording("rule_roll_forward", rule=name, value=repr(self.roll_forward))
             )
         roll_to = self.roll_to
         if roll_to is None:
             roll_to = self.unit if self.unit in ROLL_TARGETS else "business_days"
         elif roll_to not in ROLL_TARGETS:
             raise CalendarError(
-                f"{where}: unknown roll_to {roll_to!r}; known: {', '.join(ROLL_TARGETS)}"
+                Wording(
+                    "rule_roll_to", rule=name, roll_to=repr(roll_to), known=", ".join(ROLL_TARGETS)
+                )
             )
         ratio = self.warning_ratio
         if isinstance(ratio, bool) or not isinstance(ratio, Real) or not 0 < ratio < 1:
-            raise CalendarError(
-                f"{where}: warning must be a number strictly between 0 and 1, got {ratio!r}"
-            )
+            raise CalendarError(Wording("rule_warning", rule=name, warning=repr(ratio)))
         country, subdivision = self.country, self.subdivision
         if subdivision is not None and country is None:
-            raise CalendarError(f"{where}: subdivision {subdivision!r} needs a country")
-        if country is not None:
-            if not isinstance(country, str):
-                raise CalendarError(f"{where}: Unknown country {country!r}")
-            if subdivision is not None and not isinstance(subdivision, str):
-                raise CalendarError(f"{where}: Unknown subdivision {subdivision!r}")
-            try:
+            raise CalendarError(
+                Wording(
+                    "rule_subdivision_without_country", rule=name, subdivision=repr(subdivision)
+                )
+            )
+        try:
+            if country is not None:
+                if not isinstance(country, str):
+                    raise CalendarError(Wording("calendar_country", country=repr(country)))
+                if subdivision is not None and not isinstance(subdivision, str):
+                    raise CalendarError(
+                        Wording("calendar_subdivision", subdivision=repr(subdivision))
+                    )
                 country, subdivision = _resolve_region(country.strip().upper(), subdivision)
                 _default_timezone(country)
-            except CalendarError as exc:
-                raise CalendarError(f"{where}: {exc}") from None
+        except CalendarError as exc:
+            raise CalendarError(
+                Wording("rule_in_calendar", rule=name, problem=wording_of(exc))
+            ) from None
         object.__setattr__(self, "roll_to", roll_to)
         object.__setattr__(self, "warning_ratio", float(ratio))
         object.__setattr__(self, "country", country)
@@ -405,17 +422,16 @@ class DeadlineRule:
         ``warning`` (ratio in (0, 1)), ``country``, ``subdivision``.
         """
         if not isinstance(mapping, Mapping):
-            raise CalendarError(
-                f"Deadline rule {name!r}: expected a mapping, got {type(mapping).__name__}"
-            )
+            raise CalendarError(Wording("rule_not_mapping", rule=name, got=type(mapping).__name__))
         for key in mapping:
             if key not in _RULE_KEYS:
+                allowed = ", ".join(_RULE_KEYS)
                 raise CalendarError(
-                    f"Deadline rule {name!r}: unknown key {key!r}; allowed: {', '.join(_RULE_KEYS)}"
+                    Wording("rule_unknown_key", rule=name, key=repr(key), allowed=allowed)
                 )
         for key in ("unit", "count"):
             if key not in mapping:
-                raise CalendarError(f"Deadline rule {name!r}: missing required key {key!r}")
+                raise CalendarError(Wording("rule_missing_key", rule=name, key=repr(key)))
         kwargs: dict[str, Any] = {k: mapping[k] for k in _RULE_KEYS if k in mapping}
         if "warning" in kwargs:
             kwargs["warning_ratio"] = kwargs.pop("warning")

@@ -22,9 +22,10 @@ date           ``datetime.date``
 file           ``str`` attachment id, or ``list[str]`` when ``multiple``
 =============  =================================================================
 
-Error messages are plain English built from :data:`MESSAGES`; each one is an
+Submission error messages are plain English built from :data:`MESSAGES`; each one is an
 :class:`ErrorMessage` (a ``str``) that also carries its ``code`` and ``params`` so a
-UI can render it in another language with :meth:`ErrorMessage.translate`.
+UI can render it in another language with :meth:`ErrorMessage.translate`. Problems of a
+definition are worded from :data:`engine.problems.MESSAGES` (``form_…`` codes) the same way.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, missing
 from marshmallow import fields as ma_fields
+
+from engine.problems import Wording
 
 __all__ = [
     "FIELD_TYPES",
@@ -119,30 +122,15 @@ MESSAGES: dict[str, str] = {
 }
 
 
-class ErrorMessage(str):
-    """An English error message that remembers its template ``code`` and ``params``."""
+class ErrorMessage(Wording):
+    """An English submission error message, worded from :data:`MESSAGES` by ``code``."""
 
-    code: str
-    params: dict[str, str]
-
-    def __new__(cls, code: str, **params: Any) -> ErrorMessage:
-        text_params = {name: str(value) for name, value in params.items()}
-        self = super().__new__(cls, MESSAGES[code].format(**text_params))
-        self.code = code
-        self.params = text_params
-        return self
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_message, (self.code, self.params))
+    templates = MESSAGES
 
     def translate(self, templates: Mapping[str, str]) -> str:
         """Render with ``templates[code]``; fall back to the English text."""
         template = templates.get(self.code)
         return str(self) if template is None else template.format(**self.params)
-
-
-def _rebuild_message(code: str, params: dict[str, str]) -> ErrorMessage:
-    return ErrorMessage(code, **params)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -173,6 +161,8 @@ def _is_empty(value: Any) -> bool:
 
 def _show(value: Any) -> str:
     """Render a definition value for a problem message, in JSON vocabulary."""
+    if value == []:
+        return Wording("json_empty_list")
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else value[:37] + "...")
     if value is None:
@@ -182,9 +172,9 @@ def _show(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, Mapping):
-        return "an object"
+        return Wording("json_object")
     if isinstance(value, list):
-        return "a list"
+        return Wording("json_list")
     return repr(value)
 
 
@@ -532,7 +522,7 @@ class FormDefinition:
 
 @dataclass(frozen=True)
 class FormProblem:
-    """One problem in a form definition file."""
+    """One problem in a form definition file; its ``message`` is a :class:`Wording`."""
 
     file: str
     line: int | None
@@ -673,7 +663,16 @@ def _line(obj: Any, key: str | None = None) -> int | None:
 
 def _suggest(word: str, options: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(options), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return Wording("form_hint_close", close=close[0]) if close else ""
+
+
+def _as_said(message: Wording) -> Wording:
+    return message
+
+
+def _in_choice(number: int) -> Callable[[Wording], Wording]:
+    """Problems of the choice ``number`` (from 1) say which choice they are about."""
+    return lambda message: Wording("form_in_choice", choice=number, problem=message)
 
 
 class _DefinitionParser:
@@ -683,60 +682,74 @@ class _DefinitionParser:
         self.file = file
         self.problems: list[FormProblem] = []
 
-    def problem(self, obj: Any, key: str | None, fld: str | None, message: str) -> None:
-        self.problems.append(FormProblem(self.file, _line(obj, key), fld, message))
+    def problem(
+        self, obj: Any, key: str | None, fld: str | None, code: str, /, **params: Any
+    ) -> None:
+        self.said(_line(obj, key), fld, Wording(code, **params))
+
+    def said(self, line: int | None, fld: str | None, message: Wording) -> None:
+        self.problems.append(FormProblem(self.file, line, fld, message))
 
     # -- generic value checks; each returns the value or None after reporting
 
-    def check_duplicates(self, obj: Any, fld: str | None, prefix: str = "") -> None:
+    def check_duplicates(
+        self, obj: Any, fld: str | None, where: Callable[[Wording], Wording] = _as_said
+    ) -> None:
         if isinstance(obj, _JsonObject):
             for key, line in obj.duplicates:
-                self.problems.append(
-                    FormProblem(self.file, line, fld, f"{prefix}'{key}' is given more than once")
-                )
+                self.said(line, fld, where(Wording("form_key_twice", key=key)))
 
     def check_unknown_keys(
-        self, obj: Mapping[str, Any], allowed: Iterable[str], fld: str | None, what: str
+        self,
+        obj: Mapping[str, Any],
+        allowed: Iterable[str],
+        fld: str | None,
+        code: str,
+        **params: Any,
     ) -> None:
         allowed = tuple(allowed)
         for key in obj:
             if key not in allowed:
-                hint = _suggest(key, allowed) or f"; allowed: {', '.join(allowed)}"
-                self.problem(obj, key, fld, f"unknown setting '{key}' for {what}{hint}")
+                hint = _suggest(key, allowed) or Wording(
+                    "form_hint_allowed", allowed=", ".join(allowed)
+                )
+                self.problem(obj, key, fld, code, key=key, hint=hint, **params)
 
     def localized_text(
-        self, obj: Mapping[str, Any], key: str, fld: str | None, prefix: str = ""
+        self,
+        obj: Mapping[str, Any],
+        key: str,
+        fld: str | None,
+        where: Callable[[Wording], Wording] = _as_said,
     ) -> dict[str, str] | None:
-        name = f"{prefix}'{key}'"
         value = obj.get(key)
         if value is None:
-            self.problem(obj, key, fld, f"{name} is required")
+            self.said(_line(obj, key), fld, where(Wording("form_text_required", setting=key)))
             return None
         if not isinstance(value, Mapping):
-            self.problem(
-                obj,
-                key,
-                fld,
-                f"{name} must be an object with a text per language, like "
-                f'{{"fr": "...", "en": "..."}}, got {_show(value)}',
-            )
+            message = Wording("form_text_not_object", setting=key, got=_show(value))
+            self.said(_line(obj, key), fld, where(message))
             return None
         ok = True
         for lang, text in value.items():
             if not isinstance(text, str) or not text.strip():
-                self.problem(value, lang, fld, f"{name} text for '{lang}' must be non-empty text")
+                message = Wording("form_text_empty", setting=key, language=lang)
+                self.said(_line(value, lang), fld, where(message))
                 ok = False
         for lang in REQUIRED_LANGUAGES:
             if lang not in value:
-                self.problem(obj, key, fld, f"{name} has no '{lang}' text")
+                message = Wording("form_text_language_missing", setting=key, language=lang)
+                self.said(_line(obj, key), fld, where(message))
                 ok = False
-        self.check_duplicates(value, fld, f"{name}: ")
+        self.check_duplicates(
+            value, fld, lambda m: where(Wording("form_in_setting", setting=key, problem=m))
+        )
         return dict(value) if ok else None
 
     def boolean(self, obj: Mapping[str, Any], key: str, fld: str | None) -> bool:
         value = obj.get(key, False)
         if not isinstance(value, bool):
-            self.problem(obj, key, fld, f"'{key}' must be true or false, got {_show(value)}")
+            self.problem(obj, key, fld, "form_boolean", key=key, got=_show(value))
             return False
         return value
 
@@ -745,12 +758,7 @@ class _DefinitionParser:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            self.problem(
-                obj,
-                key,
-                fld,
-                f"'{key}' must be a whole number of {low} or more, got {_show(value)}",
-            )
+            self.problem(obj, key, fld, "form_count", key=key, low=low, got=_show(value))
             return None
         return value
 
@@ -763,7 +771,7 @@ class _DefinitionParser:
             or not isinstance(value, (int, float))
             or not math.isfinite(value)
         ):
-            self.problem(obj, key, fld, f"'{key}' must be a number, got {_show(value)}")
+            self.problem(obj, key, fld, "form_number", key=key, got=_show(value))
             return None
         return value
 
@@ -773,9 +781,7 @@ class _DefinitionParser:
             return None
         amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         if amount != amount.quantize(_CENT):
-            self.problem(
-                obj, key, fld, f"'{key}' must have at most 2 decimal places, got {_show(value)}"
-            )
+            self.problem(obj, key, fld, "form_places", key=key, got=_show(value))
             return None
         return amount
 
@@ -785,9 +791,7 @@ class _DefinitionParser:
             return None
         day = _parse_date(value) if isinstance(value, str) else None
         if day is None:
-            self.problem(
-                obj, key, fld, f"'{key}' must be a date written YYYY-MM-DD, got {_show(value)}"
-            )
+            self.problem(obj, key, fld, "form_date", key=key, got=_show(value))
         return day
 
     def ordered(
@@ -799,7 +803,11 @@ class _DefinitionParser:
                 obj,
                 low_key,
                 fld,
-                f"'{low_key}' ({obj[low_key]}) is greater than '{high_key}' ({obj[high_key]})",
+                "form_order",
+                low_key=low_key,
+                low=obj[low_key],
+                high_key=high_key,
+                high=obj[high_key],
             )
             return False
         return True
@@ -808,10 +816,10 @@ class _DefinitionParser:
 
     def form(self, data: Any, name: str) -> FormDefinition | None:
         if not isinstance(data, Mapping):
-            self.problem(data, None, None, f"the form must be a JSON object, got {_show(data)}")
+            self.problem(data, None, None, "form_not_object", got=_show(data))
             return None
         self.check_duplicates(data, None)
-        self.check_unknown_keys(data, (*_TOP_KEYS, "$schema"), None, "a form")
+        self.check_unknown_keys(data, (*_TOP_KEYS, "$schema"), None, "form_unknown_setting")
         title = self.localized_text(data, "title", None)
         description = None
         if "description" in data:
@@ -819,13 +827,9 @@ class _DefinitionParser:
         raw_fields = data.get("fields")
         fields: list[FormField] = []
         if raw_fields is None:
-            self.problem(
-                data, None, None, "'fields' is required (use [] for a form without fields)"
-            )
+            self.problem(data, None, None, "form_fields_required")
         elif not isinstance(raw_fields, list):
-            self.problem(
-                data, "fields", None, f"'fields' must be a list of fields, got {_show(raw_fields)}"
-            )
+            self.problem(data, "fields", None, "form_fields_not_list", got=_show(raw_fields))
         else:
             seen: dict[str, int | None] = {}
             for index, raw in enumerate(raw_fields):
@@ -843,40 +847,31 @@ class _DefinitionParser:
         position = f"#{index + 1}"
         key = raw.get("key")
         if key is None:
-            self.problem(raw, None, position, "the field has no 'key'")
+            self.problem(raw, None, position, "form_key_missing")
             return None
         if not isinstance(key, str):
-            self.problem(raw, "key", position, f"'key' must be text, got {_show(key)}")
+            self.problem(raw, "key", position, "form_key_not_text", got=_show(key))
             return None
         if not key.isidentifier():
-            self.problem(
-                raw,
-                "key",
-                position,
-                f"key {key!r} is not valid: use only letters, digits and "
-                "underscores, not starting with a digit",
-            )
+            self.problem(raw, "key", position, "form_key_invalid", key=key)
             return None
         if key.startswith("_"):
-            self.problem(raw, "key", key, "the key must not start with '_'")
+            self.problem(raw, "key", key, "form_key_underscore")
         elif keyword.iskeyword(key):
-            self.problem(
-                raw, "key", key, "the key is a Python keyword and cannot be used in conditions"
-            )
+            self.problem(raw, "key", key, "form_key_keyword")
         elif key in RESERVED_KEYS:
-            self.problem(raw, "key", key, "the key is reserved by the workflow engine")
-        if key in seen:
-            at = f" at line {seen[key]}" if seen[key] is not None else ""
-            self.problem(raw, "key", key, f"the key is already used by another field{at}")
+            self.problem(raw, "key", key, "form_key_reserved")
+        if key in seen and seen[key] is not None:
+            self.problem(raw, "key", key, "form_key_used_at", line=seen[key])
+        elif key in seen:
+            self.problem(raw, "key", key, "form_key_used")
         else:
             seen[key] = _line(raw)
         return key
 
     def form_field(self, raw: Any, index: int, seen: dict[str, int | None]) -> FormField | None:
         if not isinstance(raw, Mapping):
-            self.problem(
-                raw, None, None, f"field #{index + 1} must be a JSON object, got {_show(raw)}"
-            )
+            self.problem(raw, None, None, "form_field_not_object", number=index + 1, got=_show(raw))
             return None
         before = len(self.problems)
         key = self.field_key(raw, index, seen)
@@ -885,32 +880,27 @@ class _DefinitionParser:
 
         kind = raw.get("type")
         if kind not in FIELD_TYPES:
-            hint = ""
+            types = ", ".join(FIELD_TYPES)
             if kind is None:
-                got = "is missing"
+                self.problem(raw, "type", fld, "form_type_missing", types=types)
             elif isinstance(kind, str):
-                got = f"{kind!r} is unknown"
                 hint = _suggest(kind, FIELD_TYPES)
+                self.problem(
+                    raw, "type", fld, "form_type_unknown", type=kind, hint=hint, types=types
+                )
             else:
-                got = f"{_show(kind)} is not valid"
-            self.problem(
-                raw,
-                "type",
-                fld,
-                f"type {got}{hint}; expected one of {', '.join(FIELD_TYPES)}",
-            )
+                self.problem(raw, "type", fld, "form_type_invalid", got=_show(kind), types=types)
             kind = None
         else:
-            self.check_unknown_keys(raw, _COMMON_KEYS + _TYPE_KEYS[kind], fld, f"a {kind} field")
+            allowed = _COMMON_KEYS + _TYPE_KEYS[kind]
+            self.check_unknown_keys(raw, allowed, fld, "form_field_unknown_setting", type=kind)
 
         label = self.localized_text(raw, "label", fld)
         help_text = self.localized_text(raw, "help", fld) if "help" in raw else None
         required = self.boolean(raw, "required", fld)
         readonly = self.boolean(raw, "readonly", fld)
         if required and readonly:
-            self.problem(
-                raw, "readonly", fld, "a read-only field cannot be required (nobody can fill it)"
-            )
+            self.problem(raw, "readonly", fld, "form_readonly_required")
         if kind is None or label is None:
             return None
 
@@ -935,12 +925,7 @@ class _DefinitionParser:
             self.ordered(raw, fld, ("min", settings["min"]), ("max", settings["max"]))
             currency = settings["currency"]
             if not isinstance(currency, str) or not _CURRENCY_RE.fullmatch(currency):
-                self.problem(
-                    raw,
-                    "currency",
-                    fld,
-                    f"'currency' must be a 3-letter code such as EUR, got {_show(currency)}",
-                )
+                self.problem(raw, "currency", fld, "form_currency", got=_show(currency))
         elif kind == "date":
             settings = {
                 "min": self.iso_date(raw, "min", fld),
@@ -953,9 +938,7 @@ class _DefinitionParser:
                 "max_files": self.count(raw, "max_files", fld, low=1),
             }
             if settings["max_files"] is not None and not settings["multiple"]:
-                self.problem(
-                    raw, "max_files", fld, "'max_files' only applies when 'multiple' is true"
-                )
+                self.problem(raw, "max_files", fld, "form_max_files_single")
 
         if len(self.problems) > before:
             return None
@@ -980,18 +963,13 @@ class _DefinitionParser:
         pattern = raw.get("pattern")
         if pattern is not None:
             if not isinstance(pattern, str):
-                self.problem(raw, "pattern", fld, f"'pattern' must be text, got {_show(pattern)}")
+                self.problem(raw, "pattern", fld, "form_pattern_not_text", got=_show(pattern))
                 pattern = None
             else:
                 try:
                     re.compile(pattern)
                 except re.error as error:
-                    self.problem(
-                        raw,
-                        "pattern",
-                        fld,
-                        f"'pattern' is not a valid regular expression: {error}",
-                    )
+                    self.problem(raw, "pattern", fld, "form_pattern_invalid", detail=error)
                     pattern = None
         return {"min_length": min_length, "max_length": max_length, "pattern": pattern}
 
@@ -1000,36 +978,28 @@ class _DefinitionParser:
         raw_choices = raw.get("choices")
         choices: list[Choice] = []
         if not isinstance(raw_choices, list) or not raw_choices:
-            self.problem(
-                raw,
-                "choices",
-                fld,
-                f'\'choices\' must be a non-empty list of {{"value", "label"}} objects, '
-                f"got {_show(raw_choices) if raw_choices != [] else 'an empty list'}",
-            )
+            self.problem(raw, "choices", fld, "form_choices", got=_show(raw_choices))
         else:
             values: set[str] = set()
             for number, item in enumerate(raw_choices, start=1):
-                where = f"choice #{number}"
+                where = _in_choice(number)
                 if not isinstance(item, Mapping):
-                    self.problem(raw, "choices", fld, f"{where} must be a JSON object")
+                    self.problem(raw, "choices", fld, "form_choice_not_object", choice=number)
                     continue
-                self.check_duplicates(item, fld, f"{where}: ")
-                self.check_unknown_keys(item, ("value", "label"), fld, "a choice")
+                self.check_duplicates(item, fld, where)
+                self.check_unknown_keys(
+                    item, ("value", "label"), fld, "form_choice_unknown_setting"
+                )
                 value = item.get("value")
                 if not isinstance(value, str) or not value:
-                    self.problem(
-                        item,
-                        "value",
-                        fld,
-                        f"{where}: 'value' must be non-empty text, got {_show(value)}",
-                    )
+                    message = Wording("form_choice_value", got=_show(value))
+                    self.said(_line(item, "value"), fld, where(message))
                     value = None
                 elif value in values:
-                    self.problem(item, "value", fld, f"choice value {value!r} is listed twice")
+                    self.problem(item, "value", fld, "form_choice_twice", value=value)
                 else:
                     values.add(value)
-                label = self.localized_text(item, "label", fld, f"{where}: ")
+                label = self.localized_text(item, "label", fld, where)
                 if value is not None and label is not None:
                     choices.append(Choice(value, label))
         settings["choices"] = tuple(choices)
@@ -1039,10 +1009,7 @@ class _DefinitionParser:
             self.ordered(raw, fld, ("min_items", low), ("max_items", high))
             if low is not None and choices and low > len(choices):
                 self.problem(
-                    raw,
-                    "min_items",
-                    fld,
-                    f"'min_items' ({low}) is more than the {len(choices)} choices offered",
+                    raw, "min_items", fld, "form_min_items_over", min=low, count=len(choices)
                 )
             settings.update(min_items=low, max_items=high)
         return settings
@@ -1054,13 +1021,15 @@ class _DefinitionParser:
         try:
             form_field.clean(default)
         except ValidationError as error:
-            reasons = " ".join(str(m) for m in _flatten(error.messages))
-            self.problem(
-                raw,
-                "default",
-                form_field.key,
-                f"the default {_show(default)} is not valid for this field: {reasons}",
-            )
+            for reason in _flatten(error.messages):
+                self.problem(
+                    raw,
+                    "default",
+                    form_field.key,
+                    "form_default_invalid",
+                    value=_show(default),
+                    reason=reason,
+                )
 
 
 def _flatten(messages: Any) -> list[str]:
@@ -1084,7 +1053,7 @@ def _parse(source: str | bytes | Mapping[str, Any], name: str, file: str) -> For
                 source = source.decode("utf-8-sig")
             except UnicodeDecodeError as error:
                 raise FormDefinitionError(
-                    [FormProblem(file, None, None, f"the file is not UTF-8 text ({error.reason})")]
+                    [FormProblem(file, None, None, Wording("form_not_utf8", reason=error.reason))]
                 ) from None
         try:
             data = _decode_json_with_lines(source.removeprefix("\ufeff"))
@@ -1095,13 +1064,15 @@ def _parse(source: str | bytes | Mapping[str, Any], name: str, file: str) -> For
                         file,
                         error.lineno,
                         None,
-                        f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}",
+                        Wording(
+                            "form_json", line=error.lineno, column=error.colno, detail=error.msg
+                        ),
                     )
                 ]
             ) from None
         except RecursionError:
             raise FormDefinitionError(
-                [FormProblem(file, None, None, "the JSON is nested too deeply")]
+                [FormProblem(file, None, None, Wording("form_json_too_deep"))]
             ) from None
     definition = parser.form(data, name)
     if definition is None:
@@ -1128,6 +1099,6 @@ def load_form_definition(path: str | Path) -> FormDefinition:
     except OSError as error:
         reason = error.strerror or str(error)
         raise FormDefinitionError(
-            [FormProblem(str(path), None, None, f"cannot read the file: {reason}")]
+            [FormProblem(str(path), None, None, Wording("form_unreadable", reason=reason))]
         ) from None
     return _parse(raw, path.name, str(path))

@@ -32,6 +32,7 @@ import ast
 import email.policy
 import email.utils
 import logging
+import re
 import smtplib
 import socket
 import ssl
@@ -47,7 +48,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
-from jinja2 import StrictUndefined, TemplateError, meta, pass_context
+from jinja2 import StrictUndefined, TemplateError, UndefinedError, meta, pass_context
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 from sqlalchemy import and_, func, or_, select, update
@@ -59,6 +60,7 @@ from engine.db import Database, UnitOfWork
 from engine.errors import DoleanceError, InvalidInput, NotAllowed, NotFound
 from engine.models import Instance, OutboxMessage, ProcessVersion, User
 from engine.policy import POLICY_FILE, PolicyError, parse_policy
+from engine.problems import Wording
 from engine.workflow import BPMN_NS, Problem
 
 logger = logging.getLogger(__name__)
@@ -97,6 +99,14 @@ _UNKNOWN_AUDIENCE = "?"  # ``to`` is computed: only known when the message is se
 
 class MessageTemplateError(DoleanceError):
     """A message could not be rendered: no template, a broken template, or unexpected data."""
+
+
+class _RenderError(MessageTemplateError):
+    """A template that does not render with the data it was given; ``detail`` says why."""
+
+    def __init__(self, path: str, detail: str):
+        super().__init__(f"{path}: {detail}")
+        self.detail = detail
 
 
 class OutboxError(DoleanceError):
@@ -227,7 +237,7 @@ class _Template:
 
 
 class _TemplateFileError(Exception):
-    def __init__(self, line: int | None, message: str):
+    def __init__(self, line: int | None, message: Wording):
         super().__init__(message)
         self.line = line
         self.message = message
@@ -238,12 +248,12 @@ def _compile(path: str, text: str) -> _Template:
     text = text.replace("\r\n", "\n").lstrip("\ufeff")
     first, _, rest = text.partition("\n")
     if not first.startswith(_SUBJECT_PREFIX):
-        raise _TemplateFileError(1, "the first line must be 'Subject: …' (the e-mail's subject)")
+        raise _TemplateFileError(1, Wording("template_subject_line"))
     blank, _, body = rest.partition("\n")
     if blank.strip():
-        raise _TemplateFileError(2, "leave the second line blank; the body starts on the third")
+        raise _TemplateFileError(2, Wording("template_second_line"))
     if not body.strip():
-        raise _TemplateFileError(3, "the body is empty")
+        raise _TemplateFileError(3, Wording("template_empty_body"))
     subject = first[len(_SUBJECT_PREFIX) :].strip()
     variables: set[str] = set()
     compiled = []
@@ -254,7 +264,7 @@ def _compile(path: str, text: str) -> _Template:
         except TemplateError as exc:
             line = getattr(exc, "lineno", None)
             where = first_line + line - 1 if line else None
-            raise _TemplateFileError(where, f"template error: {exc.message}") from exc
+            raise _TemplateFileError(where, Wording("template_error", detail=exc.message)) from exc
     return _Template(path, *compiled, frozenset(variables - set(_ENVIRONMENT.globals)))
 
 
@@ -274,13 +284,15 @@ class MessageTemplates:
         language, _, file_name = path[len(MESSAGES_PREFIX) :].partition("/")
         name = file_name.removesuffix(".txt")
         if "/" in file_name or not file_name.endswith(".txt") or not name:
-            problem = f"expected {MESSAGES_PREFIX}<language>/<message name>.txt"
-            self.problems.append(Problem(path, None, None, problem))
+            self.problems.append(
+                Problem.of("template_misplaced", path, None, None, folder=MESSAGES_PREFIX)
+            )
             return
         if language not in LANGUAGES:
             known = ", ".join(LANGUAGES)
-            problem = f"unknown language folder '{language}' (known: {known})"
-            self.problems.append(Problem(path, None, name, problem))
+            self.problems.append(
+                Problem.of("template_language", path, None, name, language=language, known=known)
+            )
             return
         try:
             self._templates[(language, name)] = _compile(path, text)
@@ -428,16 +440,22 @@ def _render(template: _Template, context: Mapping[str, Any]) -> tuple[str, str]:
         subject = " ".join(template.subject.render(context).split())
         body = template.body.render(context)
     except (TemplateError, ValueError, TypeError, LookupError, ArithmeticError) as exc:
-        raise MessageTemplateError(f"{template.path}: {_describe(exc)}") from exc
+        raise _RenderError(template.path, _describe(exc)) from exc
     if not subject:
-        raise MessageTemplateError(f"{template.path}: the subject is empty once rendered")
+        raise _RenderError(template.path, Wording("template_empty_subject"))
     if len(subject) > _SUBJECT_LENGTH:
         subject = subject[: _SUBJECT_LENGTH - 1] + "…"
     return subject, body.strip("\n") + "\n"
 
 
+_UNDEFINED = re.compile(r"'(\w+)' is undefined")
+
+
 def _describe(exc: Exception) -> str:
     message = getattr(exc, "message", None) or str(exc)
+    undefined = _UNDEFINED.fullmatch(message) if isinstance(exc, UndefinedError) else None
+    if undefined:  # the usual mistake: a name the data does not hold
+        return Wording("template_undefined", name=undefined[1])
     return message if isinstance(exc, TemplateError | ValueError) else f"{message!r}"
 
 
@@ -621,13 +639,16 @@ def _languages_needed(throws: list[ThrownMessage]) -> tuple[str, ...]:
 
 
 def _missing_template(name: str, language: str, thrown: ThrownMessage) -> Problem:
-    audience = "the customer" if thrown.audience in (CUSTOMER, _UNKNOWN_AUDIENCE) else "the team"
-    return Problem(
+    for_customer = thrown.audience in (CUSTOMER, _UNKNOWN_AUDIENCE)
+    return Problem.of(
+        "template_missing",
         thrown.file,
         thrown.line,
         name,
-        f"no {LANGUAGE_NAMES[language]} template for this message, which "
-        f"'{thrown.element_id}' sends to {audience}: add {template_path(name, language)}",
+        language=Wording(f"language_{language}"),
+        element=thrown.element_id,
+        audience=Wording("audience_customer" if for_customer else "audience_team"),
+        path=template_path(name, language),
     )
 
 
@@ -657,15 +678,16 @@ def _render_problems(
         )
         try:
             _render(template, context)
-        except MessageTemplateError as exc:
-            detail = str(exc).removeprefix(f"{template.path}: ")
+        except _RenderError as exc:
             problems.append(
-                Problem(
+                Problem.of(
+                    "template_render",
                     template.path,
                     None,
                     name,
-                    f"does not render with what '{thrown.element_id}' ({thrown.file}) "
-                    f"sends: {detail}",
+                    element=thrown.element_id,
+                    file=thrown.file,
+                    detail=exc.detail,
                 )
             )
     if all(t.payload is not None for t in throws):
@@ -673,12 +695,13 @@ def _render_problems(
         unknown = sorted(template.variables - sent)
         if unknown:
             problems.append(
-                Problem(
+                Problem.of(
+                    "template_unknown_names",
                     template.path,
                     None,
                     name,
-                    f"uses {', '.join(unknown)}, which no diagram sends with this message "
-                    f"(it sends: {', '.join(sorted(sent - set(BASE_VARIABLES)))})",
+                    names=", ".join(unknown),
+                    sent=", ".join(sorted(sent - set(BASE_VARIABLES))),
                 )
             )
     return problems

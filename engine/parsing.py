@@ -30,7 +30,7 @@ from SpiffWorkflow.dmn.parser.DMNParser import DMNParser
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 from engine.diagram_code import check_code, free_names, shorten
-from engine.problems import Problem
+from engine.problems import Problem, Wording
 from engine.sandbox import provided_names
 from engine.workflow import BPMN_NS, form_of, storable_spec, to_json_safe, without_reprs
 
@@ -277,7 +277,7 @@ def _readable_tag(element) -> str:
         return f"<{name.localname}>"
     if name.namespace in _PREFIXES:
         return f"<{_PREFIXES[name.namespace]}:{name.localname}>"
-    return f"<{name.localname}> in the namespace {name.namespace}"
+    return Wording("in_namespace", tag=name.localname, namespace=name.namespace)
 
 
 def _located(problem: Problem, root) -> Problem:

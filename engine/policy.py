@@ -23,7 +23,7 @@ from engine.calendar import (
     RuleBook,
     parse_instant,
 )
-from engine.workflow import Problem
+from engine.problems import Problem, Wording, wording_of
 
 POLICY_FILE = "policy.toml"
 #: What ``[publication]`` may hold: texts customers read (one per language), and settings.
@@ -82,7 +82,7 @@ def load_policy(path: Path) -> Policy:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise PolicyError([Problem(str(path), None, None, f"cannot be read: {reason}")]) from exc
+        raise PolicyError([Problem.of("unreadable", str(path), None, None, reason=reason)]) from exc
     return parse_policy(text, str(path))
 
 
@@ -91,7 +91,7 @@ def parse_policy(text: str, file_name: str = POLICY_FILE) -> Policy:
     try:
         values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        problem = Problem(file_name, _toml_line(exc), None, f"not valid TOML: {exc}")
+        problem = Problem.of("policy_toml", file_name, _toml_line(exc), None, detail=exc)
         raise PolicyError([problem]) from exc
     problems: list[Problem] = []
     organisation = _table(values, "organisation", file_name, problems)
@@ -102,14 +102,14 @@ def parse_policy(text: str, file_name: str = POLICY_FILE) -> Policy:
             timezone=organisation.get("timezone"),
         )
     except (CalendarError, TypeError) as exc:
-        problems.append(Problem(file_name, None, "organisation", str(exc)))
+        problems.append(Problem(file_name, None, "organisation", wording_of(exc)))
         calendar = BusinessCalendar("FR")
     rules = {}
     for name, spec in _table(values, "deadlines", file_name, problems).items():
         try:
             rules[name] = _rule(name, spec)
         except CalendarError as exc:
-            problems.append(Problem(file_name, None, f"deadlines.{name}", str(exc)))
+            problems.append(Problem(file_name, None, f"deadlines.{name}", wording_of(exc)))
     _check_publication(_table(values, "publication", file_name, problems), file_name, problems)
     if problems:
         raise PolicyError(problems)
@@ -121,7 +121,7 @@ def _table(values: Mapping[str, Any], key: str, file_name: str, problems: list[P
     table = values.get(key, {})
     if isinstance(table, Mapping):
         return dict(table)
-    problems.append(Problem(file_name, None, key, f"'{key}' must be a table, like [{key}]"))
+    problems.append(Problem.of("policy_not_table", file_name, None, key, key=key))
     return {}
 
 
@@ -135,7 +135,7 @@ def _check_publication(
     values = publication.get("values", [])
     if not isinstance(values, list):
         problems.append(
-            Problem(file_name, None, "publication.values", "give [[publication.values]] tables")
+            Problem.of("policy_values_not_tables", file_name, None, "publication.values")
         )
         values = []
     texts += [(f"publication.values[{n}]", text) for n, text in enumerate(values, start=1)]
@@ -145,28 +145,28 @@ def _check_publication(
             for language in PUBLICATION_LANGUAGES
         ):
             wanted = ", ".join(f'{language} = "…"' for language in PUBLICATION_LANGUAGES)
-            message = f"give a text per language: {wanted}"
-            problems.append(Problem(file_name, None, element, message))
+            problems.append(
+                Problem.of("policy_text_per_language", file_name, None, element, wanted=wanted)
+            )
     for key in PUBLICATION_SETTINGS:
         if not isinstance(publication.get(key, ""), str):
-            problems.append(Problem(file_name, None, f"publication.{key}", "must be text"))
+            problems.append(Problem.of("policy_not_text", file_name, None, f"publication.{key}"))
 
 
 def _rule(name: str, spec: Any) -> DeadlineRule:
     if not isinstance(spec, Mapping):
-        raise CalendarError(f"Deadline rule '{name}': give a table, e.g. preset = \"acpr-answer\"")
+        raise CalendarError(Wording("rule_not_table", rule=name))
     if "preset" in spec:
         preset = spec["preset"]
         if not isinstance(preset, str) or preset not in PRESET_RULES:
             known = ", ".join(sorted(PRESET_RULES))
             raise CalendarError(
-                f"Deadline rule '{name}': unknown preset '{preset}'; known: {known}"
+                Wording("rule_unknown_preset", rule=name, preset=preset, known=known)
             )
         extra = set(spec) - {"preset", "warning"}
         if extra:
             raise CalendarError(
-                f"Deadline rule '{name}': a preset only takes 'warning' beside it, "
-                f"not {', '.join(sorted(extra))}"
+                Wording("rule_preset_extra", rule=name, keys=", ".join(sorted(extra)))
             )
         rule = dataclasses.replace(PRESET_RULES[preset], name=name)
         if "warning" in spec:

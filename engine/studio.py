@@ -40,24 +40,25 @@ from engine.forms import FormDefinition, FormDefinitionError, parse_form_definit
 from engine.models import AuditEvent, DraftFile, HumanTask, Instance, ProcessVersion
 from engine.outbox import MESSAGES_PREFIX
 from engine.policy import POLICY_FILE, PolicyError, parse_policy
+from engine.problems import Wording, wording_of
 from engine.validation import FORMS_PREFIX, check_deployment
 from engine.workflow import BPMN_NS, MigrationConflict, Problem, RunningWorkflow, ScriptError
 
 KINDS = ("diagram", "decision", "form", "policy", "message")
 MIGRATED = "instance_migrated"
 #: The name of a file the studio creates, by kind: its pattern, in words, and an example.
-_DATA_NAME = "letters, digits and '_'"  # a decision's id and its result's name come from it
+_DATA_NAME = Wording("name_chars_data")  # a decision's id and its result's name come from it
 _NEW_NAMES = {
     "form": (
         re.compile(r"^forms/[A-Za-z0-9_][A-Za-z0-9_.-]{0,120}\.json$"),
-        "letters, digits, '_', '-' and '.'",
+        Wording("name_chars_form"),
         "forms/check_documents.json",
     ),
     "decision": (re.compile(r"^[A-Za-z_]\w{0,120}\.dmn$", re.ASCII), _DATA_NAME, "escalation.dmn"),
     "diagram": (re.compile(r"^[A-Za-z_]\w{0,120}\.bpmn$", re.ASCII), _DATA_NAME, "escalation.bpmn"),
     "message": (
         re.compile(r"^messages/[a-z]{2}/[A-Za-z0-9_][A-Za-z0-9_-]{0,120}\.txt$"),
-        "letters, digits, '_' and '-'",
+        Wording("name_chars_message"),
         "messages/fr/reminder.txt",
     ),
     "policy": (re.compile(rf"^{re.escape(POLICY_FILE)}$"), POLICY_FILE, POLICY_FILE),
@@ -100,10 +101,7 @@ def file_kind(name: str) -> str:
     for suffix, kind in ((".bpmn", "diagram"), (".dmn", "decision"), (".toml", "policy")):
         if name.endswith(suffix) and "/" not in name:
             return kind
-    raise InvalidInput(
-        f"'{name}' is not a process file; expected name.bpmn, name.dmn, "
-        f"{POLICY_FILE}, forms/name.json or messages/language/name.txt"
-    )
+    raise InvalidInput(Wording("name_not_process_file", name=name, policy=POLICY_FILE))
 
 
 def _new_decision_table(name: str) -> str:
@@ -150,7 +148,7 @@ def _check_new_name(name: str) -> None:
     """A file the studio creates gets a plain name that works on every system and in git."""
     pattern, allowed, example = _NEW_NAMES[file_kind(name)]
     if not pattern.match(name):
-        raise InvalidInput(f"'{name}' cannot be used as a file name: use {allowed}, like {example}")
+        raise InvalidInput(Wording("name_refused", name=name, allowed=allowed, example=example))
 
 
 def text_hash(text: str | None) -> str:
@@ -317,8 +315,9 @@ def save_draft(
             _check_new_name(name)
         if source_hash is not None and source_hash != text_hash(current):
             raise ConcurrentUpdate(
-                f"'{name}' was changed by {draft.updated_by if draft else 'a deployment'} "
-                "while you were editing it; reload it and make your change again"
+                Wording("draft_changed", name=name, user=draft.updated_by)
+                if draft
+                else Wording("draft_changed_by_deployment", name=name)
             )
         files = _files_with_drafts(session, latest)
         files[name] = text
@@ -381,7 +380,7 @@ def check_policy(text: str) -> tuple[list[DeadlinePreview], list[Problem]]:
         try:
             due, warning = policy.deadline(name, now), policy.warning(name, now)
         except CalendarError as exc:
-            return [], [Problem(POLICY_FILE, None, f"deadlines.{name}", str(exc))]
+            return [], [Problem(POLICY_FILE, None, f"deadlines.{name}", wording_of(exc))]
         previews.append(
             DeadlinePreview(name, datetime.fromisoformat(due), datetime.fromisoformat(warning))
         )
@@ -436,7 +435,7 @@ def _is_empty(element) -> bool:
 
 def _normalized(text: str) -> str:
     if not isinstance(text, str):
-        raise InvalidInput("the file's text is missing")
+        raise InvalidInput(Wording("text_missing"))
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -539,19 +538,14 @@ def deploy_drafts(token: str, actor: str, uow: UnitOfWork) -> services.VersionVi
         latest = _latest_version(session)
         drafts = list(session.scalars(select(DraftFile)))
         if not drafts:
-            raise InvalidInput("there is no draft to deploy")
+            raise InvalidInput(Wording("no_draft"))
         if token != _drafts_token(drafts):
-            raise ConcurrentUpdate(
-                "the drafts changed since you looked at the changes; review them again"
-            )
+            raise ConcurrentUpdate(Wording("drafts_changed"))
         version, created = services.store_version(
             session, _files_with_drafts(session, latest), actor
         )
         if not created:
-            raise InvalidInput(
-                f"with the drafts, the files are exactly those of version {version.number}: "
-                "there is nothing new to deploy; discard the drafts"
-            )
+            raise InvalidInput(Wording("nothing_new", number=version.number))
         session.execute(delete(DraftFile))
         services._commit(uow)
         return services._version_view(version, created=True)
@@ -1126,7 +1120,7 @@ def plan_migration(
     are listed (moving them back is the revert); the same checks apply.
     """
     if source == target:
-        raise InvalidInput("choose two different versions")
+        raise InvalidInput(Wording("same_versions"))
     with uow:
         session = uow.session
         old, new = _version(session, source), _version(session, target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -304,6 +305,16 @@ def test_misspelt_setting_is_reported_with_a_suggestion() -> None:
     assert problem.message == (
         "unknown setting 'max_lenght' for a text field (did you mean 'max_length'?)"
     )
+
+
+def test_a_definition_problem_keeps_its_code_and_params_for_screens_even_copied() -> None:
+    problem = only_problem(form_with({"key": "a", "type": "choise", "label": label("A")}))
+
+    assert problem.message.code == "form_type_unknown"
+    assert problem.message.params["type"] == "choise"
+    assert problem.message.params["hint"].code == "form_hint_close"  # a worded fragment
+    copied = copy.deepcopy(problem)
+    assert copied == problem and copied.message.params["hint"].code == "form_hint_close"
 
 
 def test_misspelt_form_setting_is_reported_before_the_missing_fields() -> None:

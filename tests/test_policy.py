@@ -121,6 +121,16 @@ def test_a_bad_policy_names_the_setting_and_what_is_wrong(text, element, message
     assert message in problem.message
 
 
+def test_a_bad_rule_region_is_worded_from_codes_a_screen_can_translate():
+    with pytest.raises(PolicyError) as raised:
+        parse_policy('[deadlines.answer]\nunit = "weeks"\ncount = 2\ncountry = "XX"\n')
+
+    (problem,) = raised.value.problems
+    assert problem.message == "Deadline rule 'answer': Unknown country 'XX'"
+    assert problem.code == "rule_in_calendar"
+    assert problem.params["problem"].code == "calendar_country"
+
+
 def test_invalid_toml_gives_the_line():
     with pytest.raises(PolicyError) as raised:
         parse_policy('[organisation]\ncountry = "FR"\ncountry "GB"\n')

@@ -7,16 +7,20 @@ from __future__ import annotations
 import html
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
+from string import Formatter
 
 import pytest
 from sqlalchemy import select
 
 from engine import services, studio
 from engine.models import DraftFile
+from engine.problems import MESSAGES
 from tests.journeys.desk import Desk
 from tests.test_web_support import text
+from webui.problems import PROBLEM_TEXTS
 
 pytest_plugins = ["tests.test_web_support"]
 
@@ -125,7 +129,7 @@ def test_an_unknown_kind_of_file_is_a_clear_refusal(olivia):
     response = olivia.get("/studio/files/notes.exe")
 
     assert response.status_code == 400
-    assert "not a process file" in text(response)
+    assert "« notes.exe » n'est pas un fichier de processus" in html.unescape(text(response))
     assert olivia.get("/studio/files/nowhere.bpmn").status_code == 404
 
 
@@ -338,7 +342,7 @@ def test_a_refused_decision_table_name_is_explained_with_a_decision_table_exampl
 
     assert response.status_code == 400
     message = response.get_json()["message"]
-    assert "like escalation.dmn" in message and "forms/" not in message
+    assert "comme escalation.dmn" in message and "forms/" not in message
 
 
 @pytest.mark.parametrize("body", ["<definitions id='a'/>", "\ufeff<definitions id='a'/>"])
@@ -378,3 +382,171 @@ def test_problems_are_worded_in_the_reader_s_language(olivia, uow):
 
     assert french["message"] == "le flux mène à « nowhere », qui n'existe pas"
     assert english["message"] == "sequence flow leads to “nowhere”, which does not exist"
+
+
+# --- every problem and refusal in the reader's language ----------------------------------------
+
+
+def _placeholders(template: str) -> set[str]:
+    return set(re.findall(r"%\((\w+)\)s", template))
+
+
+def test_every_code_the_engine_words_has_a_text_with_the_same_placeholders(app):
+    with app.test_request_context():
+        texts = {code: str(text) for code, text in PROBLEM_TEXTS.items()}
+
+    missing = sorted(set(MESSAGES) - set(texts))
+    stale = sorted(set(texts) - set(MESSAGES))
+    different = {
+        code: (sorted(_placeholders(texts[code])), sorted(fields))
+        for code, template in MESSAGES.items()
+        if code in texts
+        and _placeholders(texts[code])
+        != (fields := {f for _, f, _, _ in Formatter().parse(template) if f})
+    }
+    assert not missing, f"codes without a text in webui/problems.py: {missing}"
+    assert not stale, f"texts of codes the engine no longer has: {stale}"
+    assert not different, f"placeholders differ (web UI, engine): {different}"
+
+
+def problems_in_both_languages(olivia, name: str, text_: str) -> tuple[list[str], list[str]]:
+    """The problems Olivia is shown when she saves ``text_`` as ``name``, in French then in
+    English (her language choice)."""
+    french = save_json(olivia, name, text_).get_json()["problems"]
+    olivia.post("/language", {"language": "en", "next": "/studio/"})
+    english = save_json(olivia, name, text_).get_json()["problems"]
+    return [p["message"] for p in french], [p["message"] for p in english]
+
+
+def test_a_broken_form_is_explained_in_the_reader_s_language(olivia, uow, database):
+    broken = (
+        deployed(uow, "forms/write_answer.json")
+        .replace('"long_text"', '"long_txt"')
+        .replace('"max_length": 20000', '"max_lenght": 20000, "readonly": "no"')
+    )
+
+    french, english = problems_in_both_languages(olivia, "forms/write_answer.json", broken)
+
+    types = "text, long_text, choice, multi_choice, yes_no, number, money, date, file"
+    assert french == [
+        "le type « long_txt » est inconnu (vouliez-vous dire « long_text » ?) ; "
+        f"attendu : l'un de {types}",
+        "« readonly » doit valoir true ou false, reçu : 'no'",
+    ]
+    assert english == [
+        f"type “long_txt” is unknown (did you mean “long_text”?); expected one of {types}",
+        "“readonly” must be true or false, got 'no'",
+    ]
+    assert draft_names(database) == []
+
+
+def test_a_form_s_choices_and_texts_are_explained_in_the_reader_s_language(olivia):
+    form = json.dumps(
+        {
+            "title": {"fr": "Pièces"},
+            "fields": [
+                {
+                    "key": "kind",
+                    "type": "choice",
+                    "label": {"fr": "Type", "en": "Kind"},
+                    "choices": [{"value": "a", "label": {"fr": "A"}}, {"value": "b"}],
+                    "default": "c",
+                },
+                {"key": "files", "type": "file", "label": []},
+            ],
+        }
+    )
+
+    french, english = problems_in_both_languages(olivia, "forms/documents.json", form)
+
+    assert french == [
+        "« title » n'a pas de texte « en »",
+        "choix n° 1 : « label » n'a pas de texte « en »",
+        "choix n° 2 : « label » est obligatoire",
+        "« label » doit être un objet avec un texte par langue, comme "
+        '{"fr": "...", "en": "..."}, reçu : une liste vide',
+    ]
+    assert english == [
+        "“title” has no “en” text",
+        "choice #1: “label” has no “en” text",
+        "choice #2: “label” is required",
+        "“label” must be an object with a text per language, like "
+        '{"fr": "...", "en": "..."}, got an empty list',
+    ]
+
+
+def test_a_broken_policy_is_explained_in_the_reader_s_language(olivia, uow, database):
+    broken = deployed(uow, "policy.toml").replace('country = "FR"', 'country = "XX"') + (
+        '\n[deadlines.callback]\nunit = "fortnights"\ncount = 2\n'
+    )
+
+    french, english = problems_in_both_languages(olivia, "policy.toml", broken)
+
+    units = "working_days, business_days, calendar_days, weeks, months"
+    assert french == [
+        "pays inconnu : 'XX'",
+        f"règle de délai « callback » : unité 'fortnights' inconnue ; connues : {units}",
+    ]
+    assert english == [
+        "Unknown country 'XX'",
+        f"Deadline rule “callback”: unknown unit 'fortnights'; known: {units}",
+    ]
+    assert draft_names(database) == []
+
+
+def test_a_broken_message_template_is_explained_in_the_reader_s_language(olivia, uow, database):
+    broken = deployed(uow, "messages/fr/thanks.txt").replace("Subject:", "Objet :", 1)
+
+    french, english = problems_in_both_languages(olivia, "messages/fr/thanks.txt", broken)
+
+    assert french == ["la première ligne doit être « Subject: … » (l'objet du courriel)"]
+    assert english == ["the first line must be “Subject: …” (the e-mail's subject)"]
+    assert draft_names(database) == []
+
+
+def test_a_template_that_reads_what_no_diagram_sends_is_explained_in_both_languages(olivia, uow):
+    broken = deployed(uow, "messages/en/thanks.txt").replace("{{ reference }}", "{{ ticket }}", 1)
+
+    french, english = problems_in_both_languages(olivia, "messages/en/thanks.txt", broken)
+
+    assert french[0] == (
+        "ne peut pas être rempli avec ce qu'envoie « thank_customer » (complaint.bpmn) : "
+        "« ticket » n'est pas défini"
+    )
+    assert english[0] == (
+        "does not render with what “thank_customer” (complaint.bpmn) sends: “ticket” is undefined"
+    )
+    assert french[1].startswith("utilise ticket, qu'aucun diagramme n'envoie avec ce message")
+    assert english[1].startswith("uses ticket, which no diagram sends with this message")
+
+
+def test_a_root_element_in_an_unknown_namespace_is_explained_in_both_languages(olivia):
+    dmn = '<definitions xmlns="http://example.org/dmn" id="a"/>'
+
+    french, english = problems_in_both_languages(olivia, "routing.dmn", dmn)
+
+    assert "<definitions> dans l'espace de noms http://example.org/dmn" in french[0]
+    assert "<definitions> in the namespace http://example.org/dmn" in english[0]
+
+
+def test_a_refused_file_name_is_explained_in_both_languages(olivia):
+    french = save_json(olivia, "escalade-niveau-2.dmn", "<definitions/>").get_json()["message"]
+    olivia.post("/language", {"language": "en", "next": "/studio/"})
+    english = save_json(olivia, "escalade-niveau-2.dmn", "<definitions/>").get_json()["message"]
+
+    assert french == (
+        "« escalade-niveau-2.dmn » ne peut pas servir de nom de fichier : utilisez des "
+        "lettres, des chiffres et « _ », comme escalation.dmn"
+    )
+    assert english == (
+        "“escalade-niveau-2.dmn” cannot be used as a file name: use letters, digits and "
+        "“_”, like escalation.dmn"
+    )
+
+
+def test_a_new_form_with_a_refused_name_is_explained_in_english_too(olivia):
+    olivia.post("/language", {"language": "en", "next": "/studio/"})
+
+    page = html.unescape(text(olivia.post("/studio/forms/new", {"name": "mes pièces"})))
+
+    assert "“forms/mes pièces.json” cannot be used as a file name: use letters, digits" in page

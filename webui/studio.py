@@ -26,6 +26,7 @@ from webui import database
 from webui.arguments import whole_number
 from webui.auth import role_required
 from webui.errors import error_page
+from webui.problems import problem_text, refusal_text
 from webui.security import relax_policy
 from webui.tasks import form_view
 
@@ -136,222 +137,6 @@ SPEC_ATTRIBUTE_LABELS = {
 }
 
 
-#: The engine's problems with process files (engine.problems.MESSAGES), by code, in the
-#: reader's language; the same placeholders. A problem without a code keeps its own words.
-PROBLEM_TEXTS = {
-    "no_such_file": _l("ce fichier n'existe pas"),
-    "unreadable": _l("ce fichier ne peut pas être lu : %(reason)s"),
-    "unknown_kind": _l("type de fichier inconnu ; attendu : .bpmn, .dmn, .json ou .toml"),
-    "no_diagram": _l("aucun diagramme BPMN à déployer"),
-    "not_xml": _l("ce n'est pas du XML bien formé : %(detail)s"),
-    "not_bpmn_file": _l(
-        "ce n'est pas un fichier BPMN : l'élément racine est %(found)s, "
-        "il faut <definitions> dans l'espace de noms BPMN 2.0 (%(namespace)s)"
-    ),
-    "not_dmn_file": _l(
-        "ce n'est pas un fichier DMN : l'élément racine est %(found)s, "
-        "il faut <definitions> dans l'espace de noms DMN 1.3 (%(namespace)s)"
-    ),
-    "dmn_version": _l(
-        "DMN %(version)s n'est pas pris en charge ; enregistrez le fichier en DMN 1.3"
-    ),
-    "bpmn_schema": _l("ce n'est pas du BPMN valide : %(detail)s"),
-    "duplicate_id": _l(
-        "l'identifiant « %(id)s » est déjà celui d'un autre élément du fichier ; "
-        "donnez à chacun le sien"
-    ),
-    "dmn_schema": _l("ce n'est pas du DMN valide : %(detail)s"),
-    "not_executable": _l(
-        "aucun processus de ce fichier n'est exécutable ; cochez « exécutable » "
-        '(isExecutable="true") sur celui à lancer'
-    ),
-    "no_start_event": _l("le processus n'a pas d'événement de début ; ajoutez-en un"),
-    "flow_source_missing": _l("le flux part de « %(ref)s », qui n'existe pas"),
-    "flow_target_missing": _l("le flux mène à « %(ref)s », qui n'existe pas"),
-    "complex_gateway": _l(
-        "« %(tag)s » n'est pas pris en charge par le moteur ; utilisez une passerelle "
-        "exclusive, inclusive ou parallèle"
-    ),
-    "ad_hoc_subprocess": _l(
-        "« %(tag)s » n'est pas pris en charge par le moteur ; utilisez un sous-processus "
-        "dont les passerelles disent quelles tâches faire"
-    ),
-    "kind_unsupported": _l(
-        "<%(tag)s> n'est pas pris en charge par le moteur ; remplacez-le par un élément "
-        "qu'il exécute"
-    ),
-    "boundary_without_event": _l(
-        "l'événement attaché n'attend rien ; donnez-lui un délai, un message ou une erreur, "
-        "ou supprimez-le"
-    ),
-    "flow_without_condition": _l(
-        "ce flux quitte une passerelle sans condition et n'est pas son flux par défaut ; "
-        "donnez-lui une condition ou faites-en le flux par défaut"
-    ),
-    "several_outgoing_flows": _l(
-        "une tâche a plusieurs flux sortants ; placez après elle une passerelle exclusive "
-        "ou parallèle qui dit quel chemin prendre"
-    ),
-    "timer_without_expression": _l(
-        "le délai n'a pas d'expression valide (donnez une date, une durée ou un cycle)"
-    ),
-    "service_without_operator": _l(
-        "la tâche de service ne dit pas quelle opération appeler ; choisissez-en une dans "
-        "ses propriétés (spiffworkflow:serviceTaskOperator)"
-    ),
-    "duplicate_process": _l(
-        "l'identifiant de processus « %(process)s » est défini deux fois ; "
-        "donnez à chaque processus le sien"
-    ),
-    "call_without_process": _l(
-        "l'appel de processus ne dit pas quel processus appeler ; indiquez-le (calledElement)"
-    ),
-    "call_missing_process": _l(
-        "appelle le processus « %(process)s », qu'aucun fichier ne définit ; vérifiez le "
-        "nom ou vérifiez-le avec le fichier qui le définit"
-    ),
-    "data_store": _l(
-        "le magasin de données « %(name)s » ne peut pas servir : le moteur n'en a pas ; "
-        "gardez la donnée dans la réclamation (formulaire ou script) et retirez le magasin"
-    ),
-    "data_reference": _l(
-        "l'association de données renvoie à « %(ref)s », qui n'est pas un objet de données "
-        "de ce processus ; reliez-la à un objet de données ou retirez-la"
-    ),
-    "decision_not_named": _l(
-        "la règle de décision ne dit pas quelle décision appeler ; indiquez-la "
-        "(spiffworkflow:calledDecisionId)"
-    ),
-    "decision_foreign_attribute": _l(
-        "la décision est indiquée dans %(attribute)s, que ce moteur ne lit pas ; "
-        "indiquez-la dans spiffworkflow:calledDecisionId (le panneau de propriétés du "
-        "studio le fait)"
-    ),
-    "decision_missing": _l(
-        "appelle la décision « %(decision)s », qu'aucun fichier .dmn ne définit ; vérifiez "
-        "l'identifiant de la décision ou vérifiez le diagramme avec son fichier .dmn"
-    ),
-    "form_missing": _l("utilise le formulaire « %(form)s », qui n'est pas parmi les formulaires"),
-    "engine_refused": _l("le moteur refuse cet élément : %(detail)s"),
-    "timer_bare_iso": _l(
-        "le délai « %(code)s » est une valeur ISO nue, mais les délais sont du Python : "
-        'écrivez "%(code)s" (avec les guillemets) ou appelez deadline(...)'
-    ),
-    "code_invalid": _l("%(kind)s « %(code)s » n'est pas valide : %(reason)s"),
-    "timer_invalid": _l(
-        "le délai « %(code)s » n'est pas valide : %(reason)s (les délais sont du Python : "
-        'mettez les valeurs ISO entre guillemets, par exemple "P10D")'
-    ),
-    "code_import": _l(
-        "%(kind)s « %(code)s » importe un module, ce que le code d'un diagramme ne peut pas "
-        "faire ; utilisez les fonctions que le moteur fournit (now(), in_days(), deadline(), …)"
-    ),
-    "code_name": _l(
-        "%(kind)s « %(code)s » utilise « %(name)s », que le bac à sable ne donne pas au code "
-        "des diagrammes ; retirez-le ou utilisez une fonction fournie"
-    ),
-    "code_format": _l(
-        "%(kind)s « %(code)s » appelle .%(name)s(), interdit dans le code des diagrammes ; "
-        "construisez les textes avec des f-strings ou +"
-    ),
-    "code_class": _l(
-        "%(kind)s « %(code)s » définit une classe, ce que le code d'un diagramme ne peut pas faire"
-    ),
-    "code_construct": _l(
-        "%(kind)s « %(code)s » utilise %(construct)s, interdit dans le code des diagrammes"
-    ),
-    "dmn_no_decision": _l("le fichier n'a aucune décision ; ajoutez une table de décision"),
-    "dmn_several_decisions": _l(
-        "le fichier contient %(count)s décisions (%(decisions)s) ; le moteur exécute une "
-        "décision par fichier : mettez chacune dans son propre fichier .dmn"
-    ),
-    "dmn_unsupported": _l(
-        "<%(tag)s> n'est pas pris en charge par le moteur, qui n'exécute que des tables de "
-        "décision ; retirez-le"
-    ),
-    "dmn_no_table": _l(
-        "la décision « %(decision)s » n'a pas de table de décision ; ajoutez-en une"
-    ),
-    "dmn_not_a_table": _l(
-        "la logique de la décision est un <%(tag)s>, mais le moteur n'exécute que des tables "
-        "de décision"
-    ),
-    "dmn_required_decision": _l(
-        "la décision dépend de la décision « %(ref)s », mais le moteur n'enchaîne pas les "
-        "décisions ; appelez chacune depuis sa propre règle de décision"
-    ),
-    "dmn_hit_policy": _l(
-        "la politique de résultat %(policy)s n'est pas prise en charge ; utilisez UNIQUE, "
-        "FIRST, ANY ou COLLECT"
-    ),
-    "dmn_aggregation": _l(
-        "COLLECT avec l'agrégation %(aggregation)s n'est pas pris en charge ; "
-        "utilisez COLLECT sans agrégation"
-    ),
-    "dmn_missing_id": _l("cet élément <%(tag)s> n'a pas d'identifiant ; donnez-lui en un"),
-    "dmn_input_without_expression": _l(
-        "la colonne d'entrée « %(label)s » n'a pas d'expression ; indiquez la donnée qu'elle lit"
-    ),
-    "dmn_output_without_name": _l(
-        "la colonne de sortie n'a pas de nom ; indiquez la donnée où ranger le résultat"
-    ),
-    "dmn_input_entries": _l(
-        "la règle a %(count)s cellule(s) d'entrée, mais la table a %(expected)s colonne(s) d'entrée"
-    ),
-    "dmn_output_entries": _l(
-        "la règle a %(count)s cellule(s) de sortie, mais la table a %(expected)s colonne(s) "
-        "de sortie"
-    ),
-    "dmn_cell_invalid": _l(
-        "la cellule « %(code)s » n'est pas valide : %(reason)s (les cellules sont du "
-        'Python : "high", > 100, ? in ["a", "b"], -)'
-    ),
-    "dmn_cell_feel": _l(
-        "la cellule « %(code)s » écrit %(name)s comme en FEEL, mais les cellules sont du "
-        "Python : écrivez %(python)s"
-    ),
-    "dmn_cell_glued": _l(
-        "la cellule « %(code)s » commence par un mot, que le moteur colle à l'expression de "
-        "la colonne (« %(glued)s ») ; écrivez la valeur de la colonne avec ?, comme "
-        "« ? %(code)s »"
-    ),
-    "dmn_cell_name": _l(
-        "la cellule « %(code)s » utilise « %(name)s », qui n'est aucune des entrées de la "
-        'table (%(inputs)s) ; mettez les textes entre guillemets, comme "%(name)s"'
-    ),
-    "dmn_duplicate_decision": _l(
-        "l'identifiant de décision « %(decision)s » est aussi défini dans %(other)s ; "
-        "donnez à chaque décision le sien"
-    ),
-}
-#: What a piece of diagram code is (the ``kind`` of engine.diagram_code), as a sentence starts.
-CODE_KINDS = {
-    "condition": _l("la condition"),
-    "script": _l("le script"),
-    "pre-script": _l("le pré-script"),
-    "post-script": _l("le post-script"),
-    "timer": _l("le délai"),
-    "multi-instance expression": _l("l'expression d'instances multiples"),
-    "loop condition": _l("la condition de boucle"),
-    "service parameter": _l("le paramètre de service"),
-    "event expression": _l("l'expression de l'événement"),
-    "correlation expression": _l("l'expression de corrélation"),
-    "decision input": _l("l'expression d'entrée"),
-    "cell": _l("la cellule"),
-}
-
-
-def problem_text(problem: Problem) -> str:
-    """A problem with a process file, in the reader's language when its code is known."""
-    template = PROBLEM_TEXTS.get(problem.code or "")
-    if template is None:
-        return problem.message
-    params = dict(problem.params)
-    if "kind" in params:
-        params["kind"] = str(CODE_KINDS.get(params["kind"], params["kind"]))
-    return str(template) % params
-
-
 @bp.context_processor
 def _labels() -> dict:
     return {
@@ -369,7 +154,7 @@ def _labels() -> dict:
 @bp.errorhandler(InvalidInput)
 def _refused(error: InvalidInput):
     """A file name or a request the studio cannot act on: say why, on a 400 page."""
-    return error_page(400, str(error))
+    return error_page(400, refusal_text(error))
 
 
 def _uow(read_only: bool = False):
@@ -422,7 +207,7 @@ def _new_file(kind: str):
     try:
         file = studio.open_file(path, _uow(read_only=True), new=True)
     except InvalidInput as error:
-        flash(str(refused) % {"reason": str(error)}, "error")
+        flash(str(refused) % {"reason": refusal_text(error)}, "error")
         return redirect(url_for(".index"))
     if not file.is_new or file.is_draft:
         flash(str(exists) % {"name": path}, "info")
@@ -472,10 +257,10 @@ def save(name: str):
     except studio.DraftRejected as error:
         return _text_editor(name, text, source_hash, is_new, error.problems), 422
     except ConcurrentUpdate as error:
-        flash(_("Brouillon non enregistré : %(reason)s", reason=str(error)), "error")
+        flash(_("Brouillon non enregistré : %(reason)s", reason=refusal_text(error)), "error")
         return _text_editor(name, text, source_hash, is_new), 409
     except InvalidInput as error:
-        flash(str(error), "error")
+        flash(refusal_text(error), "error")
         return _text_editor(name, text, source_hash, is_new), 400
     flash(_saved_message(saved), "success")
     return redirect(url_for(".edit", name=name))
@@ -499,10 +284,10 @@ def _save_json(name: str, data):
             saved=False, message=_problems_message(len(problems)), problems=problems
         ), 422
     except ConcurrentUpdate as error:
-        message = _("Brouillon non enregistré : %(reason)s", reason=str(error))
+        message = _("Brouillon non enregistré : %(reason)s", reason=refusal_text(error))
         return jsonify(saved=False, message=message, problems=[]), 409
     except InvalidInput as error:
-        return jsonify(saved=False, message=str(error), problems=[]), 400
+        return jsonify(saved=False, message=refusal_text(error), problems=[]), 400
     return jsonify(
         saved=True, state=saved.state, source_hash=saved.source_hash, message=_saved_message(saved)
     )
@@ -605,7 +390,7 @@ def deploy():
                 problems=error.problems,
             ), 422
         except (ConcurrentUpdate, InvalidInput) as error:
-            flash(str(error), "error")
+            flash(refusal_text(error), "error")
             return redirect(url_for(".deploy"))
         flash(
             _(
@@ -705,7 +490,7 @@ def _migration(revert: bool):
             return render_template("studio/migration_report.html", report=report)
         plan = studio.plan_migration(moving_from, moving_to, _uow(read_only=True), revert=revert)
     except InvalidInput as error:
-        flash(str(error), "error")
+        flash(refusal_text(error), "error")
         return redirect(url_for(".migrate"))
     return render_template(
         "studio/migrate.html",

@@ -296,7 +296,7 @@ def form_view(
             label=localized(f.label, language),
             help=localized(f.help, language),
             value=values.get(f.key, [] if f.type == "multi_choice" else ""),
-            errors=_in_language(errors.get(f.key, [])),
+            errors=in_language(errors.get(f.key, [])),
             choices=[(c.value, localized(c.label, language)) for c in f.choices],
             files=[(i, filenames.get(i, i)) for i in _ids(values.get(f.key))]
             if f.type == "file"
@@ -305,7 +305,7 @@ def form_view(
         for f in form.fields
     ]
     keys = set(form.keys())
-    general = [m for key, msgs in errors.items() if key not in keys for m in _in_language(msgs)]
+    general = [m for key, msgs in errors.items() if key not in keys for m in in_language(msgs)]
     return {"form": form, "fields": fields, "general_errors": general, "has_errors": bool(errors)}
 
 
@@ -345,7 +345,7 @@ def _as_input(f: FormField, value: Any) -> Any:
     return str(value)
 
 
-def _in_language(messages: Iterable) -> list[str]:
+def in_language(messages: Iterable) -> list[str]:
     """Validation messages in the reader's language (the engine words them in English)."""
     templates = MESSAGES if current_language() == "en" else FRENCH_MESSAGES
     return [m.translate(templates) if hasattr(m, "translate") else str(m) for m in messages]
