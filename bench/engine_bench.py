@@ -20,11 +20,12 @@ from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine import schema, services
+from engine.bpmn.validation import read_deployment_files
 from engine.config import Settings
-from engine.db import Database, create_database_engine
-from engine.models import AuditEvent, Instance
-from engine.validation import read_deployment_files
+from engine.db import schema
+from engine.db.models import AuditEvent, Instance
+from engine.db.session import Database, create_database_engine
+from engine.services import complaints as services
 
 HERE = Path(__file__).resolve().parent
 

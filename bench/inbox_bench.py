@@ -11,7 +11,7 @@
    instances: a new reference, customer, category and priority each; the whole timeline
    shifted to a new receipt date in the past year; task rows with fresh ids and varied
    claims; the timer rows; and about ten audit events sampled from the template's trail,
-   re-chained with ``engine.audit.event_hash`` so that ``doleance audit verify`` passes.
+   re-chained with ``engine.trace.audit.event_hash`` so that ``doleance audit verify`` passes.
    About 80 % of the complaints are closed, 5 % wait for the customer and 15 % have one ready
    task; some of those are claimed by the agent measured, some by colleagues.
    A clone's workflow state is its template's: clones serve the inbox and the complaint
@@ -57,12 +57,15 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from engine import audit, clock, schema, services
+from cli.demo import CASES, _DemoDesk  # the demo's desk brings a complaint to a stage
+from engine import clock
+from engine.bpmn.validation import read_deployment_files
 from engine.config import PROJECT_ROOT, Settings
-from engine.db import Database, UnitOfWork, create_database_engine
-from engine.demo import CASES, _DemoDesk  # the demo's desk brings a complaint to a stage
-from engine.models import AuditEvent, HumanTask, Instance, ReferenceCounter, Timer
-from engine.validation import read_deployment_files
+from engine.db import schema
+from engine.db.models import AuditEvent, HumanTask, Instance, ReferenceCounter, Timer
+from engine.db.session import Database, UnitOfWork, create_database_engine
+from engine.services import complaints as services
+from engine.trace import audit
 
 AGENT = "alice"  # the agent whose inbox is measured (lanes Accueil and Conseiller)
 PASSWORD = "bench"
@@ -503,7 +506,7 @@ def serving(url: str, instance_dir: Path) -> Iterator[Server]:
         "DOLEANCE_INSTANCE_DIR": str(instance_dir),
         "DOLEANCE_SECRET_KEY": secrets.token_hex(16),
     }
-    command = [sys.executable, "-c", "from webui.cli import main; main()", "serve"]
+    command = [sys.executable, "-c", "from cli.main import main; main()", "serve"]
     command += ["--no-scheduler", "--host", "127.0.0.1", "--port", str(port)]
     log_path = instance_dir / "serve.log"
     with open(log_path, "wb") as log:

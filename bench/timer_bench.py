@@ -5,7 +5,7 @@
 
 For each database (a fresh SQLite file; PostgreSQL in a schema of its own, dropped at the
 end) and for one and two scheduler processes, it deploys tests/data/deadlines, starts the
-schedulers (``python -m engine.scheduler``), then starts N real complaints of the "wait"
+schedulers (``python -m cli scheduler``), then starts N real complaints of the "wait"
 process through ``services.start_instance`` (in two seeding processes, while the schedulers
 already run), each waiting for a timer due at an instant spread evenly over SPREAD seconds.
 Each setup runs twice: undisturbed, and with scheduler 1 killed (SIGKILL) half-way and
@@ -36,12 +36,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from engine import clock, schema, services
+from engine import clock
+from engine.bpmn.validation import read_deployment_files
 from engine.config import PROJECT_ROOT as ROOT
 from engine.config import Settings
-from engine.db import Database, create_database_engine
-from engine.models import AuditEvent, Instance, Timer
-from engine.validation import read_deployment_files
+from engine.db import schema
+from engine.db.models import AuditEvent, Instance, Timer
+from engine.db.session import Database, create_database_engine
+from engine.services import complaints as services
 
 DEADLINES = ROOT / "tests" / "data" / "deadlines"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -185,7 +187,8 @@ class Scheduler:
         command = [
             sys.executable,
             "-m",
-            "engine.scheduler",
+            "cli",
+            "scheduler",
             "--name",
             self.name,
             "--claim-seconds",

@@ -17,11 +17,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from engine import clock, schema, services
+from engine import clock
+from engine.bpmn.validation import read_deployment_files
 from engine.config import Settings
-from engine.db import Database, create_database_engine
-from engine.models import Base
-from engine.validation import read_deployment_files
+from engine.db import schema
+from engine.db.models import Base
+from engine.db.session import Database, create_database_engine
+from engine.services import complaints as services
 
 DATA = Path(__file__).parent / "data"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday

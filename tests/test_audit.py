@@ -5,8 +5,8 @@ from __future__ import annotations
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from engine import services
-from webui.cli import main as doleance
+from cli.main import main as doleance
+from engine.services import complaints as services
 
 
 def a_finished_claim(uow):

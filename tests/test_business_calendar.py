@@ -1,4 +1,4 @@
-"""Tests for engine.calendar: business calendars, deadline rules and presets.
+"""Tests for engine.rules.business_calendar: business calendars, deadline rules and presets.
 
 Every expected date below was worked out by hand against printed month calendars
 (Python's `calendar` module) and the published holiday lists, never by calling the
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.calendar import (
+from engine.rules.business_calendar import (
     PRESET_RULES,
     BusinessCalendar,
     CalendarError,

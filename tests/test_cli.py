@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from cli.main import main as doleance
 from tests.conftest import DATA
-from webui.cli import main as doleance
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from cli.main import main
 from tests.conftest import DATA
-from webui.cli import main
 
 
 @pytest.fixture

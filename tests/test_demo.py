@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from engine import services
+from cli.main import main as doleance
 from engine.config import PROJECT_ROOT
-from webui.cli import main as doleance
+from engine.services import complaints as services
 
 
 def test_demo_creates_users_and_complaints_at_every_stage_once(

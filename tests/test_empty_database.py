@@ -17,11 +17,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from engine import schema
-from engine.db import create_database_engine
+from cli.main import main as doleance
+from engine.db import schema
+from engine.db.session import create_database_engine
 from tests.conftest import fresh_database
 from webui import create_app
-from webui.cli import main as doleance
 
 NO_SCHEMA = "the database has no schema yet: run doleance init first"
 OLD_SCHEMA = "the database is at an older schema: run doleance init to upgrade"
@@ -94,7 +94,7 @@ def _run_apart(words: list[str], environment: dict[str, str]):
     """A command that would serve until stopped, in a process of its own: should it start
     serving, the test fails after a minute instead of hanging."""
     finished = subprocess.run(
-        [sys.executable, "-c", "from webui.cli import main; main()", *words],
+        [sys.executable, "-c", "from cli.main import main; main()", *words],
         env={**os.environ, **environment},
         capture_output=True,
         text=True,

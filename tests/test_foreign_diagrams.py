@@ -13,16 +13,16 @@ import sys
 
 import pytest
 
-from engine import services
-from engine.config import PROJECT_ROOT
-from engine.errors import ProcessError
-from engine.parsing import parse_deployment
-from engine.workflow import (
+from engine.bpmn.parsing import parse_deployment
+from engine.bpmn.workflow import (
     ProcessLibrary,
     RunningWorkflow,
     _describe_engine_error,
     _failing_spec,
 )
+from engine.config import PROJECT_ROOT
+from engine.errors import ProcessError
+from engine.services import complaints as services
 from tests.conftest import DATA
 from tests.diagrams import task_then_script
 
@@ -50,7 +50,7 @@ def run_command(settings, *args) -> subprocess.CompletedProcess:
         "DOLEANCE_DATABASE_URL": settings.database_url,
         "DOLEANCE_INSTANCE_DIR": str(settings.instance_dir),
     }
-    command = [sys.executable, "-c", "from webui.cli import main; main()", *args]
+    command = [sys.executable, "-c", "from cli.main import main; main()", *args]
     return subprocess.run(
         command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
     )

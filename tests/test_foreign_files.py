@@ -9,8 +9,8 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
+from cli.main import main as doleance
 from tests.conftest import DATA
-from webui.cli import main as doleance
 
 FOREIGN = DATA / "foreign"
 FILES = sorted(p for p in FOREIGN.rglob("*") if p.suffix in (".bpmn", ".dmn"))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from marshmallow import Schema
 
-from engine.forms import (
+from engine.forms.definitions import (
     FIELD_TYPES,
     FormDefinition,
     FormDefinitionError,

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from engine.config import PROJECT_ROOT
-from engine.policy import parse_policy
+from engine.rules.policy import parse_policy
 from tests.conftest import START
 from tests.journeys.desk import (
     AGENT,

@@ -18,15 +18,16 @@ from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from engine import outbox, services
+from cli.main import main as doleance
+from engine.bpmn.validation import read_deployment_files, validate_files, validate_paths
 from engine.config import PROJECT_ROOT
-from engine.db import Database
+from engine.db.models import OutboxMessage
+from engine.db.session import Database
 from engine.errors import NotAllowed
-from engine.models import OutboxMessage
-from engine.scheduler import OUTBOX_JOB, TimerFirer, TimerScheduler
-from engine.validation import read_deployment_files, validate_files, validate_paths
+from engine.messages import outbox
+from engine.scheduler.scheduler import OUTBOX_JOB, TimerFirer, TimerScheduler
+from engine.services import complaints as services
 from tests.journeys.desk import Desk, deploy_processes
-from webui.cli import main as doleance
 
 ANA = "ana.martin@example.org"
 

@@ -1,4 +1,4 @@
-"""The portal's use cases (engine.portal): filing, the tracking link, the check-in, the policy."""
+"""The portal's use cases (engine.services.portal): filing, tracking link, check-in, policy."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import attachments, portal, services
-from engine.db import Database
+from engine.db.models import CustomerAccess, Instance
+from engine.db.session import Database
 from engine.errors import InvalidInput, NotAllowed
-from engine.models import CustomerAccess, Instance
-from engine.policy import PolicyError, parse_policy
+from engine.rules.policy import PolicyError, parse_policy
+from engine.runtime import documents as attachments
+from engine.services import complaints as services
+from engine.services import portal
 from tests.journeys.desk import Desk, deploy_processes
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

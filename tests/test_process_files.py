@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
+from cli.main import main
 from engine.config import PROJECT_ROOT
-from engine.services import BUILTIN_ROLES
-from webui.cli import main
+from engine.services.complaints import BUILTIN_ROLES
 
 PROCESSES = PROJECT_ROOT / "processes"
 FORMS = PROJECT_ROOT / "forms"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.sandbox import compile_restricted
-from engine.workflow import RestrictedTaskDataEnvironment
+from engine.bpmn.sandbox import compile_restricted
+from engine.bpmn.workflow import RestrictedTaskDataEnvironment
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The scheduler fires every timer once, on time, across restarts and processes.
 
 The first tests drive a TimerFirer in this process with the frozen clock. The others run
-real scheduler processes (``python -m engine.scheduler``, ``doleance serve``) against the
+real scheduler processes (``python -m engine.scheduler.scheduler``, ``doleance serve``) against the
 test database, in real time.
 """
 
@@ -21,12 +21,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import clock, services
-from engine.clocks import ClockView, instance_clocks
+from engine import clock
+from engine.bpmn.validation import read_deployment_files
 from engine.config import PROJECT_ROOT
-from engine.models import AuditEvent, Timer
-from engine.scheduler import TimerFirer
-from engine.validation import read_deployment_files
+from engine.db.models import AuditEvent, Timer
+from engine.rules.clocks import ClockView, instance_clocks
+from engine.scheduler.scheduler import TimerFirer
+from engine.services import complaints as services
 from tests.conftest import DATA, START
 
 DEADLINES = DATA / "deadlines"
@@ -142,7 +143,7 @@ def test_a_failing_timer_is_retried_later_with_growing_delays_not_in_a_hot_loop(
     firer = TimerFirer(database, first_retry_seconds=5)
     frozen_clock.advance(timedelta(seconds=2))
 
-    with caplog.at_level(logging.WARNING, logger="engine.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="engine.scheduler.scheduler"):
         assert firer.fire_due() == []
         assert firer.fire_due() == []  # too early to try again
         frozen_clock.advance(timedelta(seconds=5))
@@ -254,7 +255,7 @@ def run(settings, tmp_path):
 
 
 def scheduler_command(*options: str) -> list[str]:
-    return [sys.executable, "-m", "engine.scheduler", *options]
+    return [sys.executable, "-m", "cli", "scheduler", *options]
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:

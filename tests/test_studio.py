@@ -16,14 +16,15 @@ from click.testing import CliRunner
 from lxml import etree
 from sqlalchemy import select
 
-from engine import services, studio
+from cli.main import main as doleance
 from engine.config import PROJECT_ROOT
+from engine.db.models import AuditEvent, DraftFile
 from engine.errors import ConcurrentUpdate, InvalidInput
-from engine.models import AuditEvent, DraftFile
-from engine.policy import parse_policy
+from engine.rules.policy import parse_policy
+from engine.services import complaints as services
+from engine.services import studio
 from tests.conftest import START
 from tests.journeys.desk import Desk, deploy_processes
-from webui.cli import main as doleance
 
 OWNER = "olivia"
 MODERATE = {"gravity": "moderate", "complexity": "simple", "repercussions": "individual"}

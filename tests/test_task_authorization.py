@@ -17,9 +17,10 @@ import pytest
 from lxml import etree
 from werkzeug.security import generate_password_hash
 
-from engine import accounts, services
 from engine.config import PROJECT_ROOT
 from engine.errors import NotAllowed
+from engine.services import accounts
+from engine.services import complaints as services
 from tests.test_web_support import FAST_HASH, PASSWORD, Browser
 
 pytest_plugins = ["tests.test_web_support"]

@@ -16,12 +16,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
-from engine import services, trace
-from engine.audit import SYSTEM_CHAIN
+from cli.main import main as doleance
+from engine.db.models import AuditEvent, Instance
 from engine.errors import InvalidInput, NotFound
-from engine.models import AuditEvent, Instance
+from engine.services import complaints as services
+from engine.services import trace
+from engine.trace.audit import SYSTEM_CHAIN
 from tests.journeys.desk import CRITICAL, SUPERVISOR, Desk, deploy_processes
-from webui.cli import main as doleance
 
 
 @pytest.fixture

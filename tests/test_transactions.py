@@ -8,10 +8,10 @@ import zlib
 import pytest
 from sqlalchemy import func, select
 
-from engine import services
+from engine.bpmn.workflow import RunningWorkflow
+from engine.db.models import AuditEvent, HumanTask, Instance, OutboxMessage, Timer
 from engine.errors import ConcurrentUpdate, ProcessError
-from engine.models import AuditEvent, HumanTask, Instance, OutboxMessage, Timer
-from engine.workflow import RunningWorkflow
+from engine.services import complaints as services
 
 
 def table_counts(database):

@@ -7,11 +7,11 @@ import html
 import pytest
 from click.testing import CliRunner
 
-from engine import services
+from cli.main import main as doleance
 from engine.config import PROJECT_ROOT
 from engine.errors import DeploymentError
+from engine.services import complaints as services
 from tests.conftest import DATA
-from webui.cli import main as doleance
 
 HEADER = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine import accounts
+from engine.services import accounts
 from tests.test_web_support import text
 
 pytest_plugins = ["tests.test_web_support"]

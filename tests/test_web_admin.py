@@ -6,10 +6,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from engine import accounts, services
-from engine.models import AuditEvent
+from cli.main import main as cli_main
+from engine.db.models import AuditEvent
+from engine.services import accounts
+from engine.services import complaints as services
 from tests.test_web_support import PASSWORD, Browser, text
-from webui.cli import main as cli_main
 
 pytest_plugins = ["tests.test_web_support"]
 

@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-from engine import attachments, services
+from engine.runtime import documents as attachments
+from engine.services import complaints as services
 from tests.journeys.desk import Desk
 from tests.test_web_support import CHECK, QUALIFY, task_id, text
 

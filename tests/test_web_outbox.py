@@ -6,8 +6,8 @@ import pytest
 from flask import render_template_string
 from sqlalchemy import update
 
-from engine import outbox
-from engine.models import OutboxMessage
+from engine.db.models import OutboxMessage
+from engine.messages import outbox
 from tests.test_web_support import text
 from webui import outbox as outbox_page
 

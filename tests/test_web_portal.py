@@ -12,13 +12,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from engine import attachments, services
+from cli.main import main as doleance
 from engine.config import PROJECT_ROOT
-from engine.models import Attachment, CustomerAccess, Instance
+from engine.db.models import Attachment, CustomerAccess, Instance
+from engine.runtime import documents as attachments
+from engine.services import complaints as services
 from tests.journeys.desk import Desk
 from tests.test_web_support import Browser, text
 from webui import create_app
-from webui.cli import main as doleance
 
 pytest_plugins = ["tests.test_web_support"]
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from werkzeug.security import generate_password_hash
 
-from engine import services
+from engine.bpmn.validation import read_deployment_files
 from engine.config import PROJECT_ROOT
-from engine.validation import read_deployment_files
+from engine.services import complaints as services
 from tests.journeys.desk import WEB_COMPLAINT
 from webui import create_app
 

@@ -8,8 +8,9 @@ import pytest
 from flask import render_template_string
 from werkzeug.datastructures import MultiDict
 
-from engine import attachments, services
-from engine.forms import parse_form_definition, validate_submission
+from engine.forms.definitions import parse_form_definition, validate_submission
+from engine.runtime import documents as attachments
+from engine.services import complaints as services
 from tests.journeys.desk import Desk
 from tests.test_web_support import CHECK, QUALIFY, task_id, text
 from webui.tasks import FieldView, submission

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, update
 from werkzeug.routing import FloatConverter, IntegerConverter, UUIDConverter
 
-from engine.models import AuditEvent, Instance, OutboxMessage
+from engine.db.models import AuditEvent, Instance, OutboxMessage
 from tests.journeys.desk import Desk
 from tests.test_web_support import text
 

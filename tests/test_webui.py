@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import services
+from engine.services import complaints as services
 from webui import create_app
 
 

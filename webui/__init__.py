@@ -1,4 +1,4 @@
-"""The Flask application: thin views over engine.services."""
+"""The Flask application: thin views over engine.services.complaints."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from engine.cli import register_engine_commands
 from engine.config import Settings
-from engine.db import Database, prepare_engine
-from engine.models import Base
+from engine.db.models import Base
+from engine.db.session import Database, prepare_engine
 
 db = SQLAlchemy(metadata=Base.metadata)
 csrf = CSRFProtect()
@@ -74,7 +73,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["NAVIGATION"] = [entry for m in modules for entry in getattr(m, "NAVIGATION", ())]
     security.register(app, environ)
     app.context_processor(_navigation)
-    register_engine_commands(app.cli)
     return app
 
 

@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from engine import accounts, services
 from engine.errors import InvalidInput, NotAllowed
+from engine.services import accounts
+from engine.services import complaints as services
 from webui import database
 from webui.auth import role_required
 from webui.formatting import ROLE_LABELS

@@ -16,7 +16,7 @@ from flask import Flask, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter, ValidationError
 
-from engine.db import holds_nul
+from engine.db.session import holds_nul
 from webui.errors import error_page
 
 LARGEST = 2**31 - 1  # the largest value an SQL INTEGER holds, on every database we support

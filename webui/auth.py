@@ -13,7 +13,8 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from engine import accounts, clock
+from engine import clock
+from engine.services import accounts
 from webui import database, sign_ins
 
 bp = Blueprint("auth", __name__)

@@ -9,11 +9,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from engine import accounts, attachments, outbox, services
-from engine.clocks import instance_clocks
+from engine.bpmn.domain_helpers import COMPLAINT_PROCESS
 from engine.errors import DoleanceError, InvalidInput, NotFound
-from engine.forms import FormDefinition, FormValidationError, validate_submission
-from engine.process_helpers import COMPLAINT_PROCESS
+from engine.forms.definitions import FormDefinition, FormValidationError, validate_submission
+from engine.messages import outbox
+from engine.rules.clocks import instance_clocks
+from engine.runtime import documents as attachments
+from engine.services import accounts
+from engine.services import complaints as services
 from webui import database
 from webui.auth import role_required
 from webui.formatting import Timeline, Vocabulary

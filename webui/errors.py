@@ -9,7 +9,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
-from engine import schema
+from engine.db import schema
+from engine.db.schema import SchemaNotReady
 from engine.errors import (
     ConcurrentUpdate,
     NotAllowed,
@@ -18,7 +19,6 @@ from engine.errors import (
     TaskAlreadyClaimed,
     TaskAlreadyCompleted,
 )
-from engine.schema import SchemaNotReady
 from webui import database
 
 PAGES = {
@@ -57,7 +57,7 @@ def error_page(status: int, explanation: str | None = None, **context):
     )
 
 
-#: What an operator does when the database is not ready (engine.schema.SchemaNotReady codes).
+#: What an operator does when the database is not ready (engine.db.schema.SchemaNotReady codes).
 SCHEMA_ADVICE = {
     "missing": _l(
         "La base de données n'a pas encore de schéma : lancez « doleance init » pour la créer."

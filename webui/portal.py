@@ -2,7 +2,7 @@
 
 Customers meet the organisation here, so every page speaks their words: stages as they
 live them, dates they were promised, no internal names. The use cases are in
-``engine.portal``; these views read the request, call them and draw the answer. Forms are
+``engine.services.portal``; these views read the request, call them and draw the answer. Forms are
 drawn and their files stored with the task page's helpers (``webui.tasks``).
 """
 
@@ -28,10 +28,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from engine import attachments
-from engine import portal as customer_portal
 from engine.errors import InvalidInput, NotAllowed, NotFound
-from engine.forms import FormDefinition, localized
+from engine.forms.definitions import FormDefinition, localized
+from engine.runtime import documents as attachments
+from engine.services import portal as customer_portal
 from webui import database
 from webui.i18n import current_language
 from webui.tasks import form_view, store_uploads, submission

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from engine.forms import ErrorMessage
+from engine.forms.definitions import ErrorMessage
 from engine.problems import Problem, Wording, wording_of
 from webui.tasks import in_language
 
@@ -384,7 +384,7 @@ PROBLEM_TEXTS = {
     ),
     "same_versions": _l("choisissez deux versions différentes"),
 }
-#: What a piece of diagram code is (the ``kind`` of engine.diagram_code), as a sentence starts.
+#: What a piece of diagram code is (the ``kind`` of engine.bpmn.diagram_code), as a sentence starts.
 CODE_KINDS = {
     "condition": _l("la condition"),
     "script": _l("le script"),

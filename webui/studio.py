@@ -19,9 +19,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from engine import studio
+from engine.bpmn.workflow import Problem
 from engine.errors import ConcurrentUpdate, DeploymentError, InvalidInput
-from engine.workflow import Problem
+from engine.services import studio
 from webui import database
 from webui.arguments import whole_number
 from webui.auth import role_required

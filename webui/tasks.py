@@ -14,9 +14,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from engine import accounts, attachments, services
 from engine.errors import InvalidInput, NotAllowed, TaskAlreadyClaimed
-from engine.forms import (
+from engine.forms.definitions import (
     MESSAGES,
     FormDefinition,
     FormField,
@@ -24,6 +23,9 @@ from engine.forms import (
     localized,
     validate_submission,
 )
+from engine.runtime import documents as attachments
+from engine.services import accounts
+from engine.services import complaints as services
 from webui import database
 from webui.auth import role_required, safe_next
 from webui.formatting import Vocabulary, instructions
@@ -34,7 +36,7 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 WORKERS = ("agent", "supervisor", "quality")
 RADIOS_UP_TO = 4  # a choice with more options than this is a drop-down list
 
-#: French templates of engine.forms.MESSAGES, by code (same placeholders).
+#: French templates of engine.forms.definitions.MESSAGES, by code (same placeholders).
 FRENCH_MESSAGES = {
     "required": "Ce champ est obligatoire.",
     "unknown": "Champ inconnu.",
@@ -63,7 +65,7 @@ FRENCH_MESSAGES = {
     "file_single": "Une seule pièce jointe est permise.",
     "max_files": "Au plus {max} pièce(s) jointe(s).",
 }
-#: Why an upload was refused (codes of engine.attachments.store).
+#: Why an upload was refused (codes of engine.runtime.documents.store).
 UPLOAD_MESSAGES = {
     "too_large": _l("« %(name)s » est trop volumineux (%(limit)s Mo au plus)."),
     "empty": _l("« %(name)s » est vide."),

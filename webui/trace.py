@@ -15,8 +15,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from engine import clock, clocks, services, trace
+from engine import clock
 from engine.errors import InvalidInput
+from engine.rules import clocks
+from engine.services import complaints as services
+from engine.services import trace
 from webui import database
 from webui.arguments import whole_number
 from webui.auth import role_required

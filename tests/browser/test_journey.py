@@ -15,8 +15,8 @@ from pathlib import Path
 from babel.support import Translations
 from playwright.sync_api import Page, expect
 
+from cli.demo import one_page_pdf
 from engine.config import PROJECT_ROOT
-from engine.demo import one_page_pdf
 from tests.browser.conftest import choose, fill_in_the_complaint_form, sign_in
 
 INVOICE = "facture-novembre.pdf"

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import services
+from engine.bpmn.validation import read_deployment_files
 from engine.config import PROJECT_ROOT
-from engine.db import Database, UnitOfWork
-from engine.models import Instance, InstanceLink, OutboxMessage
-from engine.validation import read_deployment_files
+from engine.db.models import Instance, InstanceLink, OutboxMessage
+from engine.db.session import Database, UnitOfWork
+from engine.services import complaints as services
 
 AGENT, SUPERVISOR, QUALITY, PORTAL = "alice", "sam", "quinn", "portal"
 

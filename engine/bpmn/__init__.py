@@ -1,0 +1,1 @@
+"""The only SpiffWorkflow importer: parsing and validation, the sandbox, running."""

@@ -1,0 +1,1 @@
+"""Form files -> validated task data."""

@@ -1,0 +1,1 @@
+"""The business calendar, the organisation's policy, deadline clocks."""

@@ -1,0 +1,1 @@
+"""Background work in its own process(es): timers and the outbox."""
