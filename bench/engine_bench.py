@@ -20,12 +20,12 @@ from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.bpmn.validation import read_deployment_files
+from engine import services
 from engine.config import Settings
 from engine.db import schema
 from engine.db.models import AuditEvent, Instance
-from engine.db.session import Database, create_database_engine
-from engine.services import complaints as services
+from engine.db.session import create_database_engine
+from engine.services import Database, read_deployment_files
 
 HERE = Path(__file__).resolve().parent
 

@@ -57,14 +57,13 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from cli.demo import CASES, _DemoDesk  # the demo's desk brings a complaint to a stage
-from engine import clock
-from engine.bpmn.validation import read_deployment_files
+from cli.demo import CASES, DemoDesk  # the demo's desk brings a complaint to a stage
+from engine import clock, services
 from engine.config import PROJECT_ROOT, Settings
 from engine.db import schema
 from engine.db.models import AuditEvent, HumanTask, Instance, ReferenceCounter, Timer
-from engine.db.session import Database, UnitOfWork, create_database_engine
-from engine.services import complaints as services
+from engine.db.session import create_database_engine
+from engine.services import Database, UnitOfWork, read_deployment_files
 from engine.trace import audit
 
 AGENT = "alice"  # the agent whose inbox is measured (lanes Accueil and Conseiller)
@@ -227,7 +226,7 @@ def _organisation(uow: Callable[[], UnitOfWork]) -> None:
 
 def make_templates(uow: Callable[[], UnitOfWork]) -> dict[str, Template]:
     """One instance per kind in SHARES, made through the real processes."""
-    desk = _DemoDesk(uow)
+    desk = DemoDesk(uow)
     references = {
         "check_submission": desk.complaint_up_to("received", 0),
         "assess": desk.complaint_up_to("qualified", 1),

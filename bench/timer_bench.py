@@ -36,14 +36,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from engine import clock
-from engine.bpmn.validation import read_deployment_files
+from engine import clock, services
 from engine.config import PROJECT_ROOT as ROOT
 from engine.config import Settings
 from engine.db import schema
 from engine.db.models import AuditEvent, Instance, Timer
-from engine.db.session import Database, create_database_engine
-from engine.services import complaints as services
+from engine.db.session import create_database_engine
+from engine.services import Database, read_deployment_files
 
 DEADLINES = ROOT / "tests" / "data" / "deadlines"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -9,8 +9,9 @@ import click
 
 from engine.config import Settings
 from engine.db import schema
-from engine.db.session import Database, holds_nul
+from engine.db.session import holds_nul
 from engine.errors import DeploymentError, DoleanceError, InvalidInput
+from engine.services import Database, UnitOfWork
 
 
 class Context:
@@ -39,7 +40,7 @@ class Context:
             self._database = Database.from_settings(self.settings)
         return self._database
 
-    def uow(self, read_only: bool = False):
+    def uow(self, read_only: bool = False) -> UnitOfWork:
         return self.database.unit_of_work(read_only=read_only)
 
 

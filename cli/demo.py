@@ -14,11 +14,10 @@ import click
 from sqlalchemy import func, select
 
 from cli.context import Context, pass_context, reports_errors
+from engine import services
 from engine.db.models import Instance
 from engine.errors import InvalidInput
-from engine.runtime import documents as attachments
-from engine.services import complaints as services
-from engine.services import portal
+from engine.services import documents, portal
 
 DEMO_PASSWORD = "demo"
 DEMO_USERS = [
@@ -103,7 +102,7 @@ def demo(ctx: Context, complaints: int):
     if existing:
         click.echo(f"Demo complaints: the database already holds {existing} instances, none added")
         return
-    desk = _DemoDesk(ctx.uow)
+    desk = DemoDesk(ctx.uow)
     counts: dict[str, int] = {}
     for number, stage in zip(range(complaints), itertools.cycle(STAGES), strict=False):
         desk.complaint_up_to(stage, number)
@@ -118,7 +117,7 @@ def demo(ctx: Context, complaints: int):
         )
 
 
-class _DemoDesk:
+class DemoDesk:
     """Plays the customer and the agent to bring one complaint to a given stage."""
 
     def __init__(self, uow: Callable):
@@ -195,7 +194,7 @@ class _DemoDesk:
 
     def _document(self, subject: str) -> str:
         """A one-page PDF the customer joins; the id of the stored document."""
-        stored = attachments.store(
+        stored = documents.store(
             io.BytesIO(one_page_pdf(subject)),
             "justificatif.pdf",
             portal.CUSTOMER_SOURCE,

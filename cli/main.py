@@ -14,12 +14,11 @@ from cli.outbox import outbox_group
 from cli.serve import serve
 from cli.studio import export, migrate
 from cli.timers import deadline, scheduler
-from engine.bpmn.validation import read_deployment_files, validate_paths
+from engine import services
 from engine.config import Settings
 from engine.db import schema
 from engine.errors import DoleanceError
-from engine.services import accounts, trace
-from engine.services import complaints as services
+from engine.services import trace
 
 
 def _when(value) -> str:
@@ -40,7 +39,7 @@ def init(ctx: Context):
 
 def _deploy_folder(ctx: Context, processes_dir: Path, forms_dir: Path, actor: str) -> None:
     try:
-        files = read_deployment_files(processes_dir, forms_dir)
+        files = services.read_deployment_files(processes_dir, forms_dir)
     except FileNotFoundError as exc:
         raise DoleanceError(str(exc)) from exc
     if not any(name.endswith(".bpmn") for name in files):
@@ -81,7 +80,7 @@ def deploy(ctx: Context, directory: Path | None, forms_dir: Path | None, actor: 
 @pass_context
 def validate(ctx: Context, files: tuple[Path, ...], forms_dir: Path | None):
     """Check BPMN, DMN and form files without deploying them; exit 1 when anything is wrong."""
-    problems = validate_paths(files, forms_dir or ctx.settings.forms_dir)
+    problems = services.validate_paths(files, forms_dir or ctx.settings.forms_dir)
     for problem in problems:
         click.echo(str(problem))
     if problems:
@@ -290,7 +289,7 @@ def user_add(ctx: Context, username: str, roles: tuple[str, ...], display_name, 
 @reports_errors
 def user_list(ctx: Context):
     """List users: name, roles, active or not."""
-    for person in accounts.list_users(ctx.uow()):
+    for person in services.list_users(ctx.uow()):
         state = "active" if person.active else "deactivated"
         click.echo(f"{person.username}\t{','.join(person.roles)}\t{state}\t{person.display_name}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.context import Context, pass_context, reports_errors
-from engine.messages import outbox
+from engine.services import messages as outbox
 
 
 @click.group("outbox")

@@ -9,6 +9,11 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MEGABYTE = 1024 * 1024
+#: The languages Doléance speaks: of its screens (each needs a catalogue in
+#: webui/translations), of published policy texts and form labels, and of the messages
+#: customers get (each needs its templates). The first is the default.
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = LANGUAGES[0]
 
 
 @dataclass(frozen=True)

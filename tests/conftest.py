@@ -17,13 +17,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from engine import clock
-from engine.bpmn.validation import read_deployment_files
+from engine import clock, services
 from engine.config import Settings
 from engine.db import schema
 from engine.db.models import Base
-from engine.db.session import Database, create_database_engine
-from engine.services import complaints as services
+from engine.db.session import create_database_engine
+from engine.services import Database, read_deployment_files
 
 DATA = Path(__file__).parent / "data"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from cli.main import main as doleance
-from engine.services import complaints as services
+from engine import services
 
 
 def a_finished_claim(uow):

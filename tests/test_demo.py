@@ -5,8 +5,8 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from cli.main import main as doleance
+from engine import services
 from engine.config import PROJECT_ROOT
-from engine.services import complaints as services
 
 
 def test_demo_creates_users_and_complaints_at_every_stage_once(

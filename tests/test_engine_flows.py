@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from engine import services
 from engine.db.models import HumanTask, Instance, OutboxMessage, Timer
 from engine.errors import InvalidInput, NotAllowed, NotFound, TaskAlreadyClaimed
-from engine.services import complaints as services
 from tests.conftest import START
 
 

@@ -13,16 +13,16 @@ import sys
 
 import pytest
 
+from engine import services
 from engine.bpmn.parsing import parse_deployment
 from engine.bpmn.workflow import (
     ProcessLibrary,
     RunningWorkflow,
-    _describe_engine_error,
-    _failing_spec,
+    describe_engine_error,
+    failing_spec,
 )
 from engine.config import PROJECT_ROOT
 from engine.errors import ProcessError
-from engine.services import complaints as services
 from tests.conftest import DATA
 from tests.diagrams import task_then_script
 
@@ -117,7 +117,7 @@ def test_an_engine_error_with_swapped_arguments_still_names_its_element():
     with pytest.raises(Exception) as raised:
         spec.task_specs["handling"].test()  # an event sub-process is connected only when run
 
-    message = _describe_engine_error(raised.value, _failing_spec(raised.value))
+    message = describe_engine_error(raised.value, failing_spec(raised.value))
 
     assert message == "'Traitement du signal' failed: No input task connected"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bench import inbox_bench
+from engine import services
 from engine.db.models import HumanTask, Instance
-from engine.services import complaints as services
 from tests.journeys.desk import WEB_COMPLAINT
 
 LOADED = 300

@@ -19,14 +19,14 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from cli.main import main as doleance
-from engine.bpmn.validation import read_deployment_files, validate_files, validate_paths
+from engine import services
 from engine.config import PROJECT_ROOT
 from engine.db.models import OutboxMessage
-from engine.db.session import Database
 from engine.errors import NotAllowed
-from engine.messages import outbox
+from engine.messages import rendering
 from engine.scheduler.scheduler import OUTBOX_JOB, TimerFirer, TimerScheduler
-from engine.services import complaints as services
+from engine.services import Database, read_deployment_files, validate_files, validate_paths
+from engine.services import messages as outbox
 from tests.journeys.desk import Desk, deploy_processes
 
 ANA = "ana.martin@example.org"
@@ -165,7 +165,7 @@ def test_a_warning_to_the_team_is_written_in_french_and_kept_on_the_file(desk, u
 def test_a_message_that_cannot_be_rendered_is_kept_as_failed_with_the_error(desk, uow, monkeypatch):
     files = read_deployment_files(PROJECT_ROOT / "processes", PROJECT_ROOT / "forms")
     files["messages/fr/progress_update.txt"] = "Subject: {{ reference }}\n\n{{ 1 / 0 }}\n"
-    monkeypatch.setattr(outbox, "templates_of", lambda version: outbox.MessageTemplates(files))
+    monkeypatch.setattr(rendering, "templates_of", lambda version: outbox.MessageTemplates(files))
 
     reference = desk.customer_files_online()  # the complaint itself goes on
 

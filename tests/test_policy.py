@@ -6,10 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from engine.bpmn.validation import read_deployment_files
+from engine import services
 from engine.errors import DeploymentError
 from engine.rules.policy import DEFAULT_POLICY, PolicyError, load_policy, parse_policy
-from engine.services import complaints as services
+from engine.services import read_deployment_files
 from tests.conftest import DATA
 
 RECEIVED = "2026-11-12T10:00:00+01:00"  # a Thursday, in Paris

@@ -9,13 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from engine import runtime, services
 from engine.db.models import CustomerAccess, Instance
-from engine.db.session import Database
 from engine.errors import InvalidInput, NotAllowed
 from engine.rules.policy import PolicyError, parse_policy
-from engine.runtime import documents as attachments
-from engine.services import complaints as services
-from engine.services import portal
+from engine.services import Database, portal
+from engine.services import documents as attachments
 from tests.journeys.desk import Desk, deploy_processes
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -165,7 +164,7 @@ def test_the_customer_sees_only_the_documents_they_sent(desk, uow):
         instance = joining.session.scalar(
             select(Instance).where(Instance.reference == filed.reference)
         )
-        attachments.bind(joining.session, instance, [internal.id])
+        runtime.documents.bind(joining, instance, [internal.id])
         joining.commit()
 
     tracking = portal.open_tracking(filed.token, uow())

@@ -16,7 +16,7 @@ from lxml import etree
 
 from cli.main import main
 from engine.config import PROJECT_ROOT
-from engine.services.complaints import BUILTIN_ROLES
+from engine.services import BUILTIN_ROLES
 
 PROCESSES = PROJECT_ROOT / "processes"
 FORMS = PROJECT_ROOT / "forms"

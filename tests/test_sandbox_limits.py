@@ -14,12 +14,12 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
+from engine import services
 from engine.bpmn import sandbox
 from engine.bpmn.sandbox.bounds import analyse
 from engine.config import MEGABYTE, PROJECT_ROOT, ScriptLimits
 from engine.db.models import Instance
 from engine.errors import ProcessError
-from engine.services import complaints as services
 from tests.diagrams import gateway, task_then_script
 from tests.journeys.desk import SUPERVISOR, Desk, deploy_processes
 from tests.test_journeys import critical_complaint

@@ -21,13 +21,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import clock
-from engine.bpmn.validation import read_deployment_files
+from engine import clock, services
 from engine.config import PROJECT_ROOT
 from engine.db.models import AuditEvent, Timer
-from engine.rules.clocks import ClockView, instance_clocks
+from engine.rules.clocks import ClockView
 from engine.scheduler.scheduler import TimerFirer
-from engine.services import complaints as services
+from engine.services import instance_clocks, read_deployment_files
 from tests.conftest import DATA, START
 
 DEADLINES = DATA / "deadlines"

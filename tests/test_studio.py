@@ -17,11 +17,11 @@ from lxml import etree
 from sqlalchemy import select
 
 from cli.main import main as doleance
+from engine import services
 from engine.config import PROJECT_ROOT
 from engine.db.models import AuditEvent, DraftFile
 from engine.errors import ConcurrentUpdate, InvalidInput
 from engine.rules.policy import parse_policy
-from engine.services import complaints as services
 from engine.services import studio
 from tests.conftest import START
 from tests.journeys.desk import Desk, deploy_processes
@@ -629,7 +629,7 @@ def test_the_modeler_keeps_every_spiffworkflow_extension_of_our_diagrams(tmp_pat
         answer = written[str(path)]
         assert answer["warnings"] == [], path.name
         assert "spiffworkflow:property" in answer["xml"]
-        assert studio._same_content(path.name, path.read_text(encoding="utf-8"), answer["xml"])
+        assert studio.same_content(path.name, path.read_text(encoding="utf-8"), answer["xml"])
 
 
 # --- exports -------------------------------------------------------------------------------------

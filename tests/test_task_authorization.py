@@ -17,10 +17,10 @@ import pytest
 from lxml import etree
 from werkzeug.security import generate_password_hash
 
+from engine import services
 from engine.config import PROJECT_ROOT
 from engine.errors import NotAllowed
 from engine.services import accounts
-from engine.services import complaints as services
 from tests.test_web_support import FAST_HASH, PASSWORD, Browser
 
 pytest_plugins = ["tests.test_web_support"]
@@ -88,7 +88,7 @@ def lanes_diagram(lanes: list[str | None]) -> str:
 def people(uow, monkeypatch):
     """The built-in roles, one person per role, and the two admins tasks pass through."""
     monkeypatch.setattr(
-        services, "generate_password_hash", partial(generate_password_hash, method=FAST_HASH)
+        accounts, "generate_password_hash", partial(generate_password_hash, method=FAST_HASH)
     )
     services.ensure_builtin_roles(uow())
     for role in ROLES:

@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
 from cli.main import main as doleance
+from engine import services
 from engine.db.models import AuditEvent, Instance
 from engine.errors import InvalidInput, NotFound
-from engine.services import complaints as services
 from engine.services import trace
 from engine.trace.audit import SYSTEM_CHAIN
 from tests.journeys.desk import CRITICAL, SUPERVISOR, Desk, deploy_processes

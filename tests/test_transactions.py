@@ -8,10 +8,10 @@ import zlib
 import pytest
 from sqlalchemy import func, select
 
+from engine import runtime, services
 from engine.bpmn.workflow import RunningWorkflow
 from engine.db.models import AuditEvent, HumanTask, Instance, OutboxMessage, Timer
 from engine.errors import ConcurrentUpdate, ProcessError
-from engine.services import complaints as services
 
 
 def table_counts(database):
@@ -117,7 +117,7 @@ def test_a_stale_copy_of_a_complaint_cannot_overwrite_a_newer_one(deployed, uow,
 
         row.stage = "stale edit"
         with pytest.raises(ConcurrentUpdate, match="reload"):
-            services._commit(stale)
+            stale.commit()
 
     assert services.get_instance(instance.reference, uow()).stage != "stale edit"
 
@@ -127,7 +127,7 @@ def test_the_stored_state_carries_no_spec(deployed, uow, database):
 
     with database.unit_of_work() as check:
         row = check.session.scalar(select(Instance))
-        library = services._library(row.process_version)
+        library = runtime.library_of(row.process_version)
         restored = RunningWorkflow.restore(library, "claim", row.state)
         assert b'"spec"' not in zlib.decompress(row.state)
     assert [t.name for t in restored.human_tasks()] == ["Review the claim"]

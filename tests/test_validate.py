@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main as doleance
+from engine import services
 from engine.config import PROJECT_ROOT
 from engine.errors import DeploymentError
-from engine.services import complaints as services
 from tests.conftest import DATA
 
 HEADER = """<?xml version="1.0" encoding="UTF-8"?>

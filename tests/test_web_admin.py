@@ -7,9 +7,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli.main import main as cli_main
+from engine import services
 from engine.db.models import AuditEvent
 from engine.services import accounts
-from engine.services import complaints as services
 from tests.test_web_support import PASSWORD, Browser, text
 
 pytest_plugins = ["tests.test_web_support"]

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from engine.runtime import documents as attachments
-from engine.services import complaints as services
+from engine import runtime, services
+from engine.services import documents as attachments
 from tests.journeys.desk import Desk
 from tests.test_web_support import CHECK, QUALIFY, task_id, text
 
@@ -118,8 +118,7 @@ def with_document(file_complaint, uow):
     reference = file_complaint()
     view = attachments.store(io.BytesIO(PDF), "facture nov.pdf", "customer", "portal", uow())
     with uow() as unit:
-        instance = services._instance(unit.session, reference)
-        attachments.bind(unit.session, instance, [view.id])
+        runtime.documents.bind(unit, runtime.load_complaint(unit, reference), [view.id])
         unit.commit()
     return reference, view.id
 

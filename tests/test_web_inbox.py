@@ -7,9 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from engine import clock
+from engine import clock, services
 from engine.errors import InvalidInput
-from engine.services import complaints as services
 from tests.test_web_support import CHECK, task_id, text
 from webui import inbox
 

@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
+from engine import services
 from engine.config import PROJECT_ROOT
 from engine.db.models import AuditEvent
 from engine.forms.definitions import parse_form_definition
-from engine.messages import outbox
-from engine.services import complaints as services
+from engine.services import messages as outbox
 from engine.services import portal as customer_portal
 from tests.test_web_portal import ANA
 from tests.test_web_support import PASSWORD, Browser, task_id, text

@@ -7,7 +7,7 @@ from flask import render_template_string
 from sqlalchemy import update
 
 from engine.db.models import OutboxMessage
-from engine.messages import outbox
+from engine.services import messages as outbox
 from tests.test_web_support import text
 from webui import outbox as outbox_page
 

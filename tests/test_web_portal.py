@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from cli.main import main as doleance
+from engine import services
 from engine.config import PROJECT_ROOT
 from engine.db.models import Attachment, CustomerAccess, Instance
-from engine.runtime import documents as attachments
-from engine.services import complaints as services
+from engine.services import documents as attachments
 from tests.journeys.desk import Desk
 from tests.test_web_support import Browser, text
 from webui import create_app

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.services import complaints as services
+from engine import services
 from tests.test_web_support import PASSWORD, Browser, text
 from webui import create_app
 from webui.security import relax_policy

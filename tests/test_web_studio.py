@@ -15,9 +15,9 @@ from string import Formatter
 import pytest
 from sqlalchemy import select
 
+from engine import services
 from engine.db.models import DraftFile
 from engine.problems import MESSAGES
-from engine.services import complaints as services
 from engine.services import studio
 from tests.journeys.desk import Desk
 from tests.test_web_support import text

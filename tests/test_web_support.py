@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from werkzeug.security import generate_password_hash
 
-from engine.bpmn.validation import read_deployment_files
+from engine import services
 from engine.config import PROJECT_ROOT
-from engine.services import complaints as services
+from engine.services import accounts, read_deployment_files
 from tests.journeys.desk import WEB_COMPLAINT
 from webui import create_app
 
@@ -50,7 +50,7 @@ def organisation(uow, monkeypatch):
     on scrypt; checking them goes through the same werkzeug code.
     """
     monkeypatch.setattr(
-        services, "generate_password_hash", partial(generate_password_hash, method=FAST_HASH)
+        accounts, "generate_password_hash", partial(generate_password_hash, method=FAST_HASH)
     )
     services.ensure_builtin_roles(uow())
     files = read_deployment_files(PROJECT_ROOT / "processes", PROJECT_ROOT / "forms")

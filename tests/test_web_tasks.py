@@ -8,12 +8,12 @@ import pytest
 from flask import render_template_string
 from werkzeug.datastructures import MultiDict
 
+from engine import services
 from engine.forms.definitions import parse_form_definition, validate_submission
-from engine.runtime import documents as attachments
-from engine.services import complaints as services
+from engine.services import documents as attachments
 from tests.journeys.desk import Desk
 from tests.test_web_support import CHECK, QUALIFY, task_id, text
-from webui.tasks import FieldView, submission
+from webui.forms import FieldView, submission
 
 pytest_plugins = ["tests.test_web_support"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services import complaints as services
+from engine import services
 from webui import create_app
 
 

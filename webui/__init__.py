@@ -1,4 +1,4 @@
-"""The Flask application: thin views over engine.services.complaints."""
+"""The Flask application: thin views over the use cases of ``engine.services``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.config import Settings
 from engine.db.models import Base
-from engine.db.session import Database, prepare_engine
+from engine.db.session import prepare_engine
+from engine.services import Database
 
 db = SQLAlchemy(metadata=Base.metadata)
 csrf = CSRFProtect()

@@ -10,9 +10,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from engine import services
 from engine.errors import InvalidInput, NotAllowed
-from engine.services import accounts
-from engine.services import complaints as services
 from webui import database
 from webui.auth import role_required
 from webui.formatting import ROLE_LABELS
@@ -143,19 +142,19 @@ def _new_user_problems(entered: dict, password: str) -> dict[str, list[str]]:
     username = entered["username"]
     if not username or len(username) > 120 or any(c.isspace() for c in username):
         errors["username"] = [_("Un identifiant de 1 à 120 caractères, sans espace.")]
-    elif accounts.find_user(username, _read()) is not None:
+    elif services.find_user(username, _read()) is not None:
         errors["username"] = [_("Cet identifiant est déjà pris.")]
     if not entered["roles"]:
         errors["roles"] = [_("Donnez au moins un rôle.")]
     try:
-        accounts.check_new_password(password)
+        services.check_new_password(password)
     except InvalidInput:
         errors["password"] = [_password_too_short()]
     return errors
 
 
 def _password_too_short() -> str:
-    return _("Au moins %(count)d caractères.", count=accounts.MIN_PASSWORD_LENGTH)
+    return _("Au moins %(count)d caractères.", count=services.MIN_PASSWORD_LENGTH)
 
 
 def _read():
@@ -163,22 +162,22 @@ def _read():
 
 
 def _roles() -> list[tuple[str, str]]:
-    return [(r.name, str(ROLE_LABELS.get(r.name, r.label))) for r in accounts.list_roles(_read())]
+    return [(r.name, str(ROLE_LABELS.get(r.name, r.label))) for r in services.list_roles(_read())]
 
 
 def _users_page(entered: dict, errors: dict[str, list[str]]):
     return render_template(
         "admin/users.html",
-        users=accounts.list_users(_read()),
+        users=services.list_users(_read()),
         roles=_roles(),
         entered=entered,
         errors=errors,
-        min_password=accounts.MIN_PASSWORD_LENGTH,
+        min_password=services.MIN_PASSWORD_LENGTH,
     )
 
 
 def _user_page(username: str, error: str | None = None):
-    record = accounts.find_user(username, _read())
+    record = services.find_user(username, _read())
     if record is None:
         abort(404)
     return render_template(
@@ -187,5 +186,5 @@ def _user_page(username: str, error: str | None = None):
         roles=_roles(),
         error=error,
         itself=record.username == current_user.username,
-        min_password=accounts.MIN_PASSWORD_LENGTH,
+        min_password=services.MIN_PASSWORD_LENGTH,
     )

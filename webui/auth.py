@@ -13,8 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from engine import clock
-from engine.services import accounts
+from engine import clock, services
 from webui import database, sign_ins
 
 bp = Blueprint("auth", __name__)
@@ -29,7 +28,7 @@ login_manager.session_protection = "strong"
 class SignedInUser(UserMixin):
     """The engine's UserView, as Flask-Login wants it."""
 
-    def __init__(self, view: accounts.UserView):
+    def __init__(self, view: services.UserView):
         self.view = view
 
     def get_id(self) -> str:
@@ -41,7 +40,7 @@ class SignedInUser(UserMixin):
 
 @login_manager.user_loader
 def load_user(username: str) -> SignedInUser | None:
-    view = accounts.get_user(username, database().unit_of_work(read_only=True))
+    view = services.get_user(username, database().unit_of_work(read_only=True))
     return SignedInUser(view) if view else None
 
 
@@ -81,7 +80,7 @@ def login():
         wait = throttle.wait(username, address)
         if wait is not None:
             return _too_many_failures(username, wait)
-        view = accounts.authenticate(
+        view = services.authenticate(
             username, request.form.get("password", ""), database().unit_of_work(read_only=True)
         )
         if view is not None:

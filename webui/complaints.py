@@ -9,18 +9,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from engine.bpmn.domain_helpers import COMPLAINT_PROCESS
-from engine.errors import DoleanceError, InvalidInput, NotFound
+from engine import services
+from engine.errors import InvalidInput, NotFound
 from engine.forms.definitions import FormDefinition, FormValidationError, validate_submission
-from engine.messages import outbox
-from engine.rules.clocks import instance_clocks
-from engine.runtime import documents as attachments
-from engine.services import accounts
-from engine.services import complaints as services
+from engine.services import documents as attachments
 from webui import database
 from webui.auth import role_required
 from webui.formatting import Timeline, Vocabulary
-from webui.tasks import accept_submission, form_view, workable_tasks
+from webui.forms import accepted_submission, form_view
+from webui.tasks import workable_tasks
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 NAVIGATION = [("complaints.new", _l("Nouvelle réclamation"), ("agent", "supervisor"))]
@@ -42,7 +39,7 @@ def show(reference: str):
     everything = request.args.get("all") == "1"
     documents = attachments.list_for(reference, uow(read_only=True))
     tasks = services.list_tasks(uow(read_only=True), reference=reference)
-    people = {u.username: u.display_name for u in accounts.list_users(uow(read_only=True))}
+    people = {u.username: u.display_name for u in services.list_users(uow(read_only=True))}
     timeline = Timeline(vocabulary, people)
     return render_template(
         "complaint.html",
@@ -56,10 +53,10 @@ def show(reference: str):
         ),
         tasks=tasks,
         workable=workable_tasks(tasks),
-        clocks=instance_clocks(reference, uow(read_only=True)),
+        clocks=services.instance_clocks(reference, uow(read_only=True)),
         timers=services.instance_timers(reference, uow(read_only=True)) if everything else [],
         documents=documents,
-        messages=outbox.messages_for(reference, uow(read_only=True)),
+        messages=services.messages_for(reference, uow(read_only=True)),
         timeline=timeline.entries(
             services.instance_history(reference, uow(read_only=True)), everything
         ),
@@ -85,7 +82,8 @@ def document(reference: str, attachment_id: str):
 @bp.route("/new", methods=["GET", "POST"])
 @role_required("agent", "supervisor")
 def new():
-    """Register a complaint a customer made by phone, letter, e-mail or at the counter."""
+    """Register a complaint a customer made by phone, letter, e-mail or at the counter: the
+    complaint and its registration task, filled in with it, in one transaction."""
     uow = database().unit_of_work
     form = _start_form(services.form_definitions(uow(read_only=True)))
     if request.method != "POST":  # GET and HEAD
@@ -93,49 +91,22 @@ def new():
     entered = request.form.copy()
     entered.pop("csrf_token", None)
     try:
-        data = accept_submission(form, entered, request.files, current_user.username)
-        cleaned = validate_submission(form, data)
+        with accepted_submission(form, entered, request.files) as (data, received):
+            cleaned = validate_submission(form, data)
+            instance = services.register_complaint(
+                cleaned["channel"],
+                services.Customer.of(cleaned),
+                cleaned,
+                current_user.username,
+                uow(),
+                documents_received=received,
+                registered_with=REGISTRATION_FORM,
+            )
     except (InvalidInput, FormValidationError) as error:
         return render_template(
             "new_complaint.html", **form_view(form, entered, dict(error.errors), entered=True)
         ), 422
-    documents = [i for f in form.fields if f.type == "file" for i in cleaned.get(f.key) or []]
-    instance = services.start_instance(
-        COMPLAINT_PROCESS,
-        cleaned,
-        current_user.username,
-        uow(),
-        on_started=lambda session, started: attachments.bind(session, started, documents),
-    )
-    return _register(instance.reference, cleaned)
-
-
-def _register(reference: str, data: dict):
-    """Complete the registration task the process asks for with what was just entered.
-
-    The complaint is already saved; should this second step fail, the registration task
-    waits, filled in, and the agent finishes it from there.
-    """
-    uow = database().unit_of_work
-    tasks = services.list_tasks(uow(read_only=True), reference=reference)
-    registration = next((t for t in tasks if t.form == REGISTRATION_FORM), None)
-    if registration is not None:
-        form = services.task_form_context(
-            registration.id, current_user.username, uow(read_only=True), with_data=False
-        )["form"]
-        registered = {f.key: data[f.key] for f in form.fields if f.key in data}
-        try:
-            services.complete_task(registration.id, registered, current_user.username, uow())
-        except DoleanceError:
-            flash(
-                _(
-                    "Réclamation %(reference)s créée, mais son enregistrement n'a pas pu être "
-                    "terminé : vérifiez le formulaire ci-dessous et terminez la tâche.",
-                    reference=reference,
-                ),
-                "error",
-            )
-            return redirect(url_for("tasks.show", task_id=registration.id))
+    reference = instance.reference
     flash(_("Réclamation %(reference)s enregistrée.", reference=reference), "success")
     following = workable_tasks(services.list_tasks(uow(read_only=True), reference=reference))
     if following:

@@ -22,9 +22,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from engine import clock
-from engine.bpmn.domain_helpers import COMPLAINT_PROCESS, DEFAULT_PRIORITY_LEVELS
 from engine.forms.definitions import FormDefinition, FormField, localized
-from engine.runtime.documents import ALLOWED_TYPES
+from engine.services import COMPLAINT_PROCESS, DEFAULT_PRIORITY_LEVELS
+from engine.services.documents import ALLOWED_TYPES
 from webui.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
 
 DUE_SOON = timedelta(days=2)

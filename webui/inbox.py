@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from engine.services import complaints as services
+from engine import services
 from webui import database
 from webui.arguments import whole_number
 from webui.auth import login_manager, role_required

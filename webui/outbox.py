@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine.errors import InvalidInput, NotAllowed
-from engine.messages import outbox
+from engine.services import messages as outbox
 from webui import database
 from webui.arguments import whole_number
 from webui.auth import role_required, safe_next

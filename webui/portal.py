@@ -3,7 +3,7 @@
 Customers meet the organisation here, so every page speaks their words: stages as they
 live them, dates they were promised, no internal names. The use cases are in
 ``engine.services.portal``; these views read the request, call them and draw the answer. Forms are
-drawn and their files stored with the task page's helpers (``webui.tasks``).
+drawn and their files received with the same helpers as every form (``webui.forms``).
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine.errors import InvalidInput, NotAllowed, NotFound
-from engine.forms.definitions import FormDefinition, localized
-from engine.runtime import documents as attachments
+from engine.forms.definitions import localized
+from engine.services import documents
 from engine.services import portal as customer_portal
 from webui import database
+from webui.forms import accepted_submission, form_view, submission
 from webui.i18n import current_language
-from webui.tasks import form_view, store_uploads, submission
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -150,11 +150,13 @@ def complaint():
     data = submission(form, request.form)
     uploads = [f for f in request.files.getlist("documents") if f.filename]
     try:
-        customer_portal.check_complaint(data, uow(read_only=True))  # before keeping any file
+        customer_portal.check_complaint(data, uow(read_only=True))  # before receiving any file
         if len(uploads) > customer_portal.MAX_DOCUMENTS:
             raise InvalidInput("too many documents", {"documents": [_too_many_documents()]})
-        data.update(_stored_documents(form, data))
-        filed = customer_portal.file_complaint(data, current_language(), uow())
+        with accepted_submission(form, request.form, request.files) as (data, received):
+            filed = customer_portal.file_complaint(
+                data, current_language(), uow(), documents_received=received
+            )
     except InvalidInput as error:
         view = form_view(form, request.form, error.errors, entered=True)
         return _complaint_page(publication, view, documents_dropped=bool(uploads)), 422
@@ -186,17 +188,6 @@ def filed():
         )
     )
     return _private(response)
-
-
-def _stored_documents(form: FormDefinition, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Keep the files sent; ``{"documents": [ids]}`` (InvalidInput names a refused file)."""
-    return store_uploads(
-        form,
-        request.files,
-        data,
-        customer_portal.CUSTOMER_SOURCE,
-        customer_portal.PORTAL_ACTOR,
-    )
 
 
 def _too_many_documents() -> str:
@@ -292,7 +283,7 @@ def document(token: str, attachment_id: str):
             _("Ce document ne fait pas partie de ceux que vous nous avez envoyés."),
         )
     response = send_file(
-        attachments.path_of(view, current_app.config["DOLEANCE_SETTINGS"]),
+        documents.path_of(view, current_app.config["DOLEANCE_SETTINGS"]),
         as_attachment=True,
         download_name=view.filename,
         mimetype=view.content_type,

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from engine.forms.definitions import ErrorMessage
 from engine.problems import Problem, Wording, wording_of
-from webui.tasks import in_language
+from webui.forms import in_language
 
 #: The text of each code of engine.problems.MESSAGES, with the same placeholders.
 PROBLEM_TEXTS = {

@@ -19,16 +19,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from engine.bpmn.workflow import Problem
 from engine.errors import ConcurrentUpdate, DeploymentError, InvalidInput
+from engine.problems import Problem
 from engine.services import studio
 from webui import database
 from webui.arguments import whole_number
 from webui.auth import role_required
 from webui.errors import error_page
+from webui.forms import form_view
 from webui.problems import problem_text, refusal_text
 from webui.security import relax_policy
-from webui.tasks import form_view
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 OWNERS = ("process_owner",)

@@ -15,10 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from engine import clock
+from engine import clock, services
 from engine.errors import InvalidInput
-from engine.rules import clocks
-from engine.services import complaints as services
 from engine.services import trace
 from webui import database
 from webui.arguments import whole_number
@@ -135,7 +133,7 @@ def search():
         category=args.get("category", "").strip() or None,
         priority=args.get("priority") or None,
         breached=args.get("breached") == "1",
-        process_id=args.get("process", trace.COMPLAINT_PROCESS) or None,
+        process_id=args.get("process", services.COMPLAINT_PROCESS) or None,
     )
     page = max(args.get("page", 1, type=whole_number), 1)
     hits, total = [], 0
@@ -193,7 +191,7 @@ def _render_trace(template: str, reference: str, **context):
         trace=complaint,
         summary=vocabulary.facts(complaint.summary, services.SUMMARY_KEYS),
         opened_by=str(ROBOTS.get(complaint.created_by, complaint.created_by)),
-        clocks=trace.deadlines(clocks.instance_clocks(reference, _uow())),
+        clocks=trace.deadlines(services.instance_clocks(reference, _uow())),
         chain_sentence=_chain_sentence,
         event_kind=lambda kind: EVENT_KINDS.get(kind, kind),
         event_details=_event_details,

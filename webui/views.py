@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template
 from flask_babel import lazy_gettext as _l
 
-from engine.services import complaints as services
+from engine import services
 from webui import database
 from webui.auth import role_required
 

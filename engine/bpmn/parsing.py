@@ -30,11 +30,11 @@ from SpiffWorkflow.dmn.parser.DMNParser import DMNParser
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 from engine.bpmn.diagram_code import check_code, free_names, shorten
+from engine.bpmn.diagrams import BPMN_NS, SPIFF_NS
 from engine.bpmn.sandbox import provided_names
-from engine.bpmn.workflow import BPMN_NS, form_of, storable_spec, to_json_safe, without_reprs
+from engine.bpmn.workflow import form_of, storable_spec, to_json_safe, without_reprs
 from engine.problems import Problem, Wording
 
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
 DMN11_NS = "http://www.omg.org/spec/DMN/20151101/dmn.xsd"
 DMN12_NS = "http://www.omg.org/spec/DMN/20180521/MODEL/"

@@ -58,9 +58,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from engine import clock
 from engine.bpmn import sandbox
 from engine.config import ScriptLimits
-from engine.problems import Problem as Problem  # re-exported for the modules that word problems
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 FORM_PROPERTY = "form"
 
 
@@ -514,9 +512,9 @@ class RunningWorkflow:
         try:
             return action()
         except SpiffWorkflowException as exc:
-            spec = _failing_spec(exc)
+            spec = failing_spec(exc)
             raise ScriptError(
-                _describe_engine_error(exc, spec),
+                describe_engine_error(exc, spec),
                 getattr(spec, "bpmn_id", None),
                 getattr(spec, "bpmn_name", None),
             ) from exc
@@ -852,7 +850,7 @@ def _data_changes(task) -> dict:
         ) from exc
 
 
-def _failing_spec(exc: SpiffWorkflowException):
+def failing_spec(exc: SpiffWorkflowException):
     """The task spec an engine error is about."""
     task = getattr(exc, "task", None)
     if task is not None:
@@ -901,7 +899,7 @@ def _cause_of(exc: SpiffWorkflowException) -> BaseException | None:
     return None
 
 
-def _describe_engine_error(exc: SpiffWorkflowException, spec) -> str:
+def describe_engine_error(exc: SpiffWorkflowException, spec) -> str:
     """One line naming the element and the cause: never an object's repr, never a traceback."""
     where = _element_label(spec)
     inner = _cause_of(exc)
@@ -909,7 +907,7 @@ def _describe_engine_error(exc: SpiffWorkflowException, spec) -> str:
     if isinstance(inner, sandbox.ScriptStopped):
         return f"{where} {inner}"
     message = getattr(exc, "task_spec", None)
-    if not isinstance(message, str):  # see _failing_spec: the message went into task_spec
+    if not isinstance(message, str):  # see failing_spec: the message went into task_spec
         message = str(exc.args[0]) if exc.args else ""
     if inner is not None and message.startswith(f"{type(inner).__name__}:"):
         message = ""  # SpiffWorkflow's "Type:text" of a script error repeats the cause

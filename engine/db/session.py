@@ -1,4 +1,7 @@
-"""Database engine, SQLite tuning and the unit of work (one transaction per user action)."""
+"""The database engine, SQLite tuning, and what counts as a conflict between two transactions.
+
+The unit of work (one transaction per user action) is :mod:`engine.runtime.unit_of_work`.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
-
-from engine.config import Settings
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 READ_ONLY = "doleance_read_only"
 
@@ -66,48 +68,23 @@ def holds_nul(value: Any) -> bool:
     return False
 
 
-class Database:
-    """An engine plus its session factory; one per process."""
-
-    def __init__(self, engine: Engine, settings: Settings):
-        self.engine = engine
-        self.settings = settings
-        self.session_factory = sessionmaker(bind=engine, expire_on_commit=False)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Database:
-        return cls(create_database_engine(settings.database_url), settings)
-
-    def unit_of_work(self, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(self, read_only=read_only)
-
-    def dispose(self) -> None:
-        self.engine.dispose()
+#: PostgreSQL's SQLSTATEs for a transaction that lost a race: serialization_failure,
+#: deadlock_detected, lock_not_available.
+_CONFLICT_STATES = frozenset({"40001", "40P01", "55P03"})
 
 
-class UnitOfWork:
-    """One transaction: ``with uow: ...; uow.commit()``. Leaving without commit rolls back."""
+def is_conflict(error: BaseException) -> bool:
+    """Whether ``error`` means another transaction changed the same rows at the same time.
 
-    def __init__(self, database: Database, read_only: bool = False):
-        self.database = database
-        self.settings = database.settings
-        self.read_only = read_only
-        self.session: Session | None = None
-
-    def __enter__(self) -> UnitOfWork:
-        if self.session is not None:
-            raise RuntimeError("this unit of work is already in use")
-        self.session = self.database.session_factory()
-        if self.read_only:
-            self.session.connection(execution_options={READ_ONLY: True})
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
-            self.session = None
-
-    def commit(self) -> None:
-        self.session.commit()
+    The optimistic version check failed (StaleDataError), a row appeared or vanished under a
+    constraint (IntegrityError), PostgreSQL gave up on a lock, a deadlock or a serializable
+    snapshot, or SQLite stayed locked past its busy timeout.
+    """
+    if isinstance(error, StaleDataError | IntegrityError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if getattr(error.orig, "sqlstate", None) in _CONFLICT_STATES:
+        return True
+    text = str(error.orig).lower()
+    return "database is locked" in text or "database table is locked" in text

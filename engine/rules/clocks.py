@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.db.models import Instance, Timer
-from engine.db.session import UnitOfWork
-from engine.errors import NotFound
 
 WAITING_STATES = ("pending", "firing")
 
@@ -34,37 +33,27 @@ class ClockView:
     breached_at: datetime | None  # when the breach timer fired
 
 
-def instance_clocks(reference: str, uow: UnitOfWork) -> list[ClockView]:
-    """The clocks of one complaint, by name."""
-    clocks = clocks_by_reference([reference], uow)
-    if reference not in clocks:
-        raise NotFound(f"no complaint with reference '{reference}'")
-    return clocks[reference]
-
-
-def clocks_by_reference(references: Iterable[str], uow: UnitOfWork) -> dict[str, list[ClockView]]:
-    """The clocks of several complaints in one query (for lists and reports)."""
+def clocks_by_reference(session: Session, references: Iterable[str]) -> dict[str, list[ClockView]]:
+    """The clocks of several complaints in one query (for lists and reports), by reference;
+    a reference no complaint has is left out."""
     references = list(references)
-    with uow:
-        known = uow.session.scalars(
-            select(Instance.reference).where(Instance.reference.in_(references))
-        ).all()
-        rows = uow.session.execute(
-            select(Instance.reference, Timer)
-            .join(Timer, Timer.instance_id == Instance.id)
-            .where(Instance.reference.in_(references), Timer.clock.is_not(None))
-            .order_by(Timer.id)
-        ).all()
-        timers: dict[str, dict[str, list[Timer]]] = {reference: {} for reference in known}
-        for reference, timer in rows:
-            timers[reference].setdefault(timer.clock, []).append(timer)
-        return {
-            reference: [_clock(name, clock_timers) for name, clock_timers in sorted(clocks.items())]
-            for reference, clocks in timers.items()
-        }
+    known = session.scalars(select(Instance.reference).where(Instance.reference.in_(references)))
+    rows = session.execute(
+        select(Instance.reference, Timer)
+        .join(Timer, Timer.instance_id == Instance.id)
+        .where(Instance.reference.in_(references), Timer.clock.is_not(None))
+        .order_by(Timer.id)
+    ).all()
+    timers: dict[str, dict[str, list[Timer]]] = {reference: {} for reference in known}
+    for reference, timer in rows:
+        timers[reference].setdefault(timer.clock, []).append(timer)
+    return {
+        reference: [clock_of(name, clock_timers) for name, clock_timers in sorted(clocks.items())]
+        for reference, clocks in timers.items()
+    }
 
 
-def _clock(name: str, timers: list[Timer]) -> ClockView:
+def clock_of(name: str, timers: list[Timer]) -> ClockView:
     """One clock from its timers, oldest first."""
     warnings = [t for t in timers if t.clock_role == "warning"]
     breaches = [t for t in timers if t.clock_role == "breach"]

@@ -2,9 +2,12 @@
 
 The bytes live under ``<instance folder>/attachments/ab/cdef…`` (content-addressed, so the same
 file sent twice is stored once); the ``attachment`` table holds who sent what under which safe
-name. An upload is written before its form is saved and has no complaint yet
-(``instance_id`` is None); :func:`bind` joins it to the complaint in the transaction that saves
-the form, so an abandoned form leaves an orphan row that nobody can reach, never a half-saved one.
+name. A file sent with a form is first **received** (:func:`receive`: checked and staged in a
+temporary file, no row yet), then **attached** in the unit of work that saves the form
+(:func:`attach`): its row is written with the form, and the staged bytes move into the store
+only once that transaction commits — a refused or failed action leaves neither a row nor a
+file. :func:`bind` joins documents to their complaint in the same transaction; a document
+uploaded ahead of its form (an API client's two steps) has a row without complaint until then.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import tempfile
 import unicodedata
 import uuid
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,13 +26,12 @@ from typing import BinaryIO
 
 import filetype
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.config import Settings
 from engine.db.models import Attachment, Instance
-from engine.db.session import UnitOfWork
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput
+from engine.runtime.unit_of_work import UnitOfWork
 
 #: What customers and agents may send, by the type detected from the first bytes.
 ALLOWED_TYPES = {
@@ -59,25 +62,31 @@ class AttachmentView:
     sha256: str
 
 
-def store(
-    stream: BinaryIO,
-    filename: str,
-    source: str,
-    uploaded_by: str,
-    uow: UnitOfWork,
-) -> AttachmentView:
-    """Check and keep one uploaded file; returns its view (its ``id`` goes into the form data).
+@dataclass(frozen=True)
+class ReceivedDocument:
+    """A file checked and staged, not saved yet: :func:`attach` saves it with an action."""
 
-    Raises InvalidInput (with a ``file`` error) when the file is empty, too large, or of a type
-    that is not allowed — judged by its content, whatever its name says.
+    id: str  # its id from now on: forms name it before it is saved
+    filename: str  # the safe name it will be offered under
+    content_type: str
+    size: int
+    sha256: str
+    staged: Path  # the temporary file holding its bytes until the action commits
+
+
+def receive(stream: BinaryIO, filename: str, settings: Settings) -> ReceivedDocument:
+    """Check one uploaded file and stage its bytes; nothing is saved yet.
+
+    Raises InvalidInput (with a ``file`` error and a ``code``: too_large, empty, type) when
+    the file is empty, too large, or of a type that is not allowed — judged by its content,
+    whatever its name says. Call :func:`discard` if the file will not be attached after all.
     """
-    settings = uow.settings
     limit = settings.max_upload_bytes
     folder = _root(settings)
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
-    with tempfile.NamedTemporaryFile(dir=folder, delete=False) as temporary:
+    with tempfile.NamedTemporaryFile(dir=folder, prefix="received-", delete=False) as temporary:
         try:
             while chunk := stream.read(_CHUNK):
                 size += len(chunk)
@@ -98,29 +107,53 @@ def store(
         except BaseException:
             os.unlink(temporary.name)
             raise
-    sha256 = digest.hexdigest()
-    target = _path(settings, sha256)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(temporary.name, target)  # same content, same name: replacing is harmless
-    with uow:
-        row = Attachment(
-            id=str(uuid.uuid4()),
-            instance_id=None,
-            sha256=sha256,
-            filename=safe_filename(filename, content_type),
-            content_type=content_type,
-            size=size,
-            source=source,
-            uploaded_by=uploaded_by,
-            uploaded_at=clock.now(),
-        )
-        uow.session.add(row)
-        uow.commit()
-        return _view(row)
+    return ReceivedDocument(
+        id=str(uuid.uuid4()),
+        filename=safe_filename(filename, content_type),
+        content_type=content_type,
+        size=size,
+        sha256=digest.hexdigest(),
+        staged=Path(temporary.name),
+    )
 
 
-def bind(session: Session, instance: Instance, attachment_ids: Iterable[str]) -> None:
-    """Join uploads to ``instance`` inside the caller's transaction.
+def discard(documents: Iterable[ReceivedDocument]) -> None:
+    """Remove the staged bytes of documents that were not kept (a no-op for kept ones)."""
+    for document in documents:
+        document.staged.unlink(missing_ok=True)
+
+
+def attach(
+    uow: UnitOfWork, document: ReceivedDocument, source: str, uploaded_by: str
+) -> AttachmentView:
+    """Save a received document in the unit of work: its row now, not yet joined to a
+    complaint (:func:`bind` joins it); its bytes move into the store once the unit of work
+    commits, and are removed if it does not."""
+    row = Attachment(
+        id=document.id,
+        instance_id=None,
+        sha256=document.sha256,
+        filename=document.filename,
+        content_type=document.content_type,
+        size=document.size,
+        source=source,
+        uploaded_by=uploaded_by,
+        uploaded_at=clock.now(),
+    )
+    uow.session.add(row)
+    target = _path(uow.settings, document.sha256)
+
+    def keep() -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(document.staged, target)  # same content, same name: replacing is harmless
+
+    uow.after_commit(keep)
+    uow.on_rollback(lambda: discard([document]))
+    return attachment_view(row)
+
+
+def bind(uow: UnitOfWork, instance: Instance, attachment_ids: Iterable[str]) -> None:
+    """Join documents to ``instance`` in the unit of work.
 
     An id that is unknown, or already joined to another complaint, is refused: a form cannot
     reach someone else's document by naming it.
@@ -128,6 +161,8 @@ def bind(session: Session, instance: Instance, attachment_ids: Iterable[str]) ->
     ids = list(dict.fromkeys(attachment_ids))
     if not ids:
         return
+    session = uow.session
+    session.flush()  # documents attached in this unit of work are found too
     rows = {a.id: a for a in session.scalars(select(Attachment).where(Attachment.id.in_(ids)))}
     for attachment_id in ids:
         row = rows.get(attachment_id)
@@ -136,30 +171,6 @@ def bind(session: Session, instance: Instance, attachment_ids: Iterable[str]) ->
                 "a document is not available", {"file": [f"unknown document {attachment_id}"]}
             )
         row.instance_id = instance.id
-
-
-def list_for(reference: str, uow: UnitOfWork) -> list[AttachmentView]:
-    with uow:
-        rows = uow.session.scalars(
-            select(Attachment)
-            .join(Instance, Instance.id == Attachment.instance_id)
-            .where(Instance.reference == reference)
-            .order_by(Attachment.uploaded_at, Attachment.filename)
-        )
-        return [_view(row) for row in rows]
-
-
-def get(attachment_id: str, reference: str, uow: UnitOfWork) -> AttachmentView:
-    """The document ``attachment_id`` of complaint ``reference`` (NotFound otherwise)."""
-    with uow:
-        row = uow.session.scalar(
-            select(Attachment)
-            .join(Instance, Instance.id == Attachment.instance_id)
-            .where(Attachment.id == attachment_id, Instance.reference == reference)
-        )
-        if row is None:
-            raise NotFound(f"no document {attachment_id} on complaint {reference}")
-        return _view(row)
 
 
 def path_of(view: AttachmentView, settings: Settings) -> Path:
@@ -197,8 +208,6 @@ def _office_type(path: Path, mime: str) -> str:
     """filetype reports ODF and OOXML documents as zip files or by their own type; keep theirs."""
     if mime != "application/zip":
         return mime
-    import zipfile
-
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
@@ -225,7 +234,7 @@ def _refused(code: str, message: str) -> InvalidInput:
     return InvalidInput(message, {"file": [message]}, code=code)
 
 
-def _view(row: Attachment) -> AttachmentView:
+def attachment_view(row: Attachment) -> AttachmentView:
     return AttachmentView(
         row.id,
         row.filename,

@@ -28,13 +28,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import clock
+from engine import clock, services
 from engine.db.models import Instance, Timer
-from engine.db.session import Database
 from engine.errors import DoleanceError, NotFound
-from engine.messages import outbox
-from engine.services import complaints as services
-from engine.services.complaints import TimerView
+from engine.messages.outbox import SEND_INTERVAL_SECONDS
+from engine.services import Database, TimerView
 
 logger = logging.getLogger(__name__)
 
@@ -280,10 +278,10 @@ class TimerScheduler:
         )
         if self.firer.database.settings.smtp_url:  # mail the outbox too (engine.messages.outbox)
             self._scheduler.add_job(
-                outbox.send_pass,
+                services.send_pass,
                 "interval",
                 args=(self.firer.database,),
-                seconds=outbox.SEND_INTERVAL_SECONDS,
+                seconds=SEND_INTERVAL_SECONDS,
                 id=OUTBOX_JOB,
                 max_instances=1,
             )

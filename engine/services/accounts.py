@@ -1,6 +1,6 @@
-"""Who is using the application: checking a password, loading a user and what they may work on.
+"""People and roles: signing in, who works in which lane, and administering users.
 
-Results are plain dataclasses, never ORM objects, like every other service.
+Results are plain dataclasses, never ORM objects, like every other use case.
 """
 
 from __future__ import annotations
@@ -9,16 +9,31 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from engine import clock
 from engine.db.models import Role, User, UserRole
-from engine.db.session import UnitOfWork
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, NotAllowed
+from engine.runtime import (
+    ADMIN_ROLE,
+    SUPERVISOR_ROLE,
+    SYSTEM_ACTOR,
+    WORKING_ROLES,
+    UnitOfWork,
+    any_user,
+    role_named,
+)
 
-# Roles that work ready tasks in lanes (the others read complaints, deploy or audit).
-WORKING_ROLES = frozenset({"agent", "supervisor", "quality", "admin"})
-SUPERVISOR_ROLE = "supervisor"  # releases and reassigns others' tasks in the lanes it works in
 MIN_PASSWORD_LENGTH = 10  # for passwords an administrator sets
+#: The roles ``doleance init`` creates: label and the lanes they work in.
+BUILTIN_ROLES = {
+    "agent": ("Agent", ["Accueil", "Conseiller"]),
+    "supervisor": ("Superviseur", ["Superviseur", "Accueil", "Conseiller"]),
+    "quality": ("Qualité", ["Qualité"]),
+    "process_owner": ("Propriétaire de processus", []),
+    "auditor": ("Auditeur", []),
+    "admin": ("Administrateur", []),
+}
 
 
 @dataclass(frozen=True)
@@ -37,12 +52,14 @@ class UserView:
 
     def may_work_in(self, lane: str | None) -> bool:
         """True when the user may see and do a task of ``lane`` (admins work every lane)."""
-        return self.works_tasks and ("admin" in self.roles or lane is None or lane in self.lanes)
+        return self.works_tasks and (ADMIN_ROLE in self.roles or lane is None or lane in self.lanes)
 
     def may_supervise(self, lane: str | None) -> bool:
         """True when the user may release or reassign anyone's task of ``lane``: a supervisor
         supervises the lanes their roles work in, an admin every lane."""
-        return "admin" in self.roles or (SUPERVISOR_ROLE in self.roles and self.may_work_in(lane))
+        return ADMIN_ROLE in self.roles or (
+            SUPERVISOR_ROLE in self.roles and self.may_work_in(lane)
+        )
 
 
 def authenticate(username: str, password: str, uow: UnitOfWork) -> UserView | None:
@@ -133,6 +150,101 @@ def get_user(username: str, uow: UnitOfWork) -> UserView | None:
         if user is None or not user.active:
             return None
         return _user_view(uow, user)
+
+
+# --- administration ----------------------------------------------------------------------------
+
+
+def ensure_builtin_roles(uow: UnitOfWork) -> list[str]:
+    """Create the built-in roles that do not exist yet; returns the names created."""
+    with uow:
+        created = []
+        for name, (label, lanes) in BUILTIN_ROLES.items():
+            if uow.session.get(Role, name) is None:
+                uow.session.add(Role(name=name, label=label, lanes=lanes))
+                created.append(name)
+        uow.commit()
+        return created
+
+
+def create_user(
+    username: str,
+    roles: list[str],
+    uow: UnitOfWork,
+    display_name: str | None = None,
+    password: str | None = None,
+    actor: str = SYSTEM_ACTOR,
+) -> None:
+    username = (username or "").strip()
+    if not username or len(username) > 120 or any(c.isspace() for c in username):
+        raise InvalidInput("a user name is 1 to 120 characters without spaces")
+    if not roles:
+        raise InvalidInput("give the user at least one role")
+    with uow:
+        session = uow.session
+        if session.get(User, username) is not None:
+            raise InvalidInput(f"user '{username}' already exists")
+        for role in roles:
+            role_named(uow, role)
+        user = User(
+            username=username,
+            display_name=display_name or username,
+            password_hash=generate_password_hash(password) if password else None,
+            created_at=clock.now(),
+        )
+        user.role_links = [UserRole(role=role) for role in sorted(set(roles))]
+        session.add(user)
+        uow.record(None, "user_created", actor, data={"user": username, "roles": sorted(roles)})
+        uow.commit()
+
+
+def set_user_roles(username: str, roles: list[str], actor: str, uow: UnitOfWork) -> None:
+    """Give a user exactly ``roles``; nobody removes their own admin role."""
+    roles = sorted(set(roles))
+    if not roles:
+        raise InvalidInput("give the user at least one role", {"roles": ["at least one role"]})
+    with uow:
+        user = any_user(uow, username)
+        for role in roles:
+            role_named(uow, role)
+        before = user.roles
+        if actor == username and ADMIN_ROLE in before and ADMIN_ROLE not in roles:
+            raise NotAllowed(
+                "you cannot remove your own admin role; ask another administrator to do it"
+            )
+        if before == roles:
+            return
+        user.role_links = [link for link in user.role_links if link.role in roles] + [
+            UserRole(role=role) for role in roles if role not in before
+        ]
+        uow.record(
+            None, "user_roles_changed", actor, data={"user": username, "from": before, "to": roles}
+        )
+        uow.commit()
+
+
+def set_user_active(username: str, active: bool, actor: str, uow: UnitOfWork) -> None:
+    """Let a user sign in again, or stop them (from their next request); not yourself."""
+    with uow:
+        user = any_user(uow, username)
+        if actor == username and not active:
+            raise NotAllowed("you cannot deactivate yourself; ask another administrator")
+        if user.active == active:
+            return
+        user.active = active
+        kind = "user_reactivated" if active else "user_deactivated"
+        uow.record(None, kind, actor, data={"user": username})
+        uow.commit()
+
+
+def reset_password(username: str, password: str, actor: str, uow: UnitOfWork) -> None:
+    """Set a new password (at least ``MIN_PASSWORD_LENGTH`` characters); the trail notes who."""
+    check_new_password(password)
+    with uow:
+        user = any_user(uow, username)
+        user.password_hash = generate_password_hash(password)
+        uow.record(None, "password_reset", actor, data={"user": username})
+        uow.commit()
 
 
 def _record(user: User) -> UserRecord:

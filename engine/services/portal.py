@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,10 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.bpmn.domain_helpers import COMPLAINT_PROCESS
 from engine.config import Settings
 from engine.db.models import AuditEvent, CustomerAccess, Instance, OutboxMessage, Timer
-from engine.db.session import UnitOfWork
 from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.forms.definitions import (
     ErrorMessage,
@@ -44,10 +42,19 @@ from engine.forms.definitions import (
     localized,
     validate_submission,
 )
-from engine.rules.policy import PUBLICATION_LANGUAGES, Policy
-from engine.runtime import documents as attachments
-from engine.runtime.documents import AttachmentView
-from engine.services import complaints as services
+from engine.rules.policy import Policy
+from engine.runtime import (
+    COMPLAINT_PROCESS,
+    InstanceView,
+    UnitOfWork,
+    form_of,
+    latest_version_with,
+    policy_of,
+)
+from engine.runtime.documents import AttachmentView, ReceivedDocument
+from engine.services import documents
+from engine.services.complaints import Customer, register_complaint
+from engine.services.messages import deliver_message
 
 PORTAL_ACTOR = "portal"  # who files a complaint on the portal (audit trail)
 CUSTOMER_ACTOR = "customer"  # who answers on the tracking page
@@ -80,8 +87,8 @@ def _field(key: str, kind: str, **rules: Any) -> FormField:
 def complaint_form(uow: UnitOfWork) -> FormDefinition:
     """The portal's complaint form; its categories and remedies are those agents qualify with."""
     with uow:
-        version = services._latest_version_with(uow.session, COMPLAINT_PROCESS)
-        qualify = services._form_definition(version, QUALIFY_FORM)
+        version = latest_version_with(uow, COMPLAINT_PROCESS)
+        qualify = form_of(version, QUALIFY_FORM)
         today = clock.now().astimezone(ZoneInfo(uow.settings.time_zone)).date()
     return _complaint_form(qualify, today)
 
@@ -138,37 +145,33 @@ class FiledComplaint:
     expires_at: datetime
 
 
-def file_complaint(data: Mapping[str, Any], language: str, uow: UnitOfWork) -> FiledComplaint:
-    """Start the complaint a customer filed, with their documents and a tracking link.
+def file_complaint(
+    data: Mapping[str, Any],
+    language: str,
+    uow: UnitOfWork,
+    documents_received: Sequence[ReceivedDocument] = (),
+) -> FiledComplaint:
+    """Register the complaint a customer filed, with their documents and a tracking link.
 
-    ``data["documents"]`` lists the ids of files stored beforehand (``attachments.store``,
-    source ``customer``). The complaint, the documents' binding and the link are saved in one
-    transaction: if a document cannot be bound, there is no complaint and no link.
+    ``data["documents"]`` lists the ids of the documents: those ``documents_received`` with
+    the form, and any uploaded beforehand (``documents.store``, source ``customer``). The
+    complaint, its documents and the link are saved in one transaction: if a document cannot
+    be kept, there is no complaint and no link.
     """
     cleaned = check_complaint(data, uow.database.unit_of_work(read_only=True))
-    documents = cleaned.get("documents", [])
-    if language not in PUBLICATION_LANGUAGES:
-        raise InvalidInput(f"unknown language '{language}'", {"language": ["unknown language"]})
+    received_ids = {d.id for d in documents_received}
+    uploaded = [i for i in cleaned.get("documents", []) if i not in received_ids]
     publication = published_policy(uow.database.unit_of_work(read_only=True))
     token = secrets.token_urlsafe(32)
     now = clock.now()
     expires_at = now + timedelta(days=uow.settings.tracking_days)
-    start = {
-        "channel": "web",
-        **{key: value for key, value in cleaned.items() if key != "consent"},
-        "documents": documents,
-        "language": language,
-        "consent": {"version": publication.consent_version, "given_at": now.isoformat()},
-    }
-    if "occurred_on" in start:
-        start["occurred_on"] = start["occurred_on"].isoformat()
+    complaint = {key: value for key, value in cleaned.items() if key != "consent"}
+    if "occurred_on" in complaint:
+        complaint["occurred_on"] = complaint["occurred_on"].isoformat()
+    complaint["consent"] = {"version": publication.consent_version, "given_at": now.isoformat()}
 
-    def bind_documents_and_link(session: Session, instance: Instance) -> None:
-        try:
-            attachments.bind(session, instance, documents)
-        except InvalidInput as exc:
-            raise InvalidInput(str(exc), {"documents": exc.errors.get("file", [])}) from exc
-        session.add(
+    def add_tracking_link(unit: UnitOfWork, instance: Instance) -> None:
+        unit.session.add(
             CustomerAccess(
                 instance_id=instance.id,
                 token_hash=_token_hash(token),
@@ -177,8 +180,16 @@ def file_complaint(data: Mapping[str, Any], language: str, uow: UnitOfWork) -> F
             )
         )
 
-    view = services.start_instance(
-        COMPLAINT_PROCESS, start, PORTAL_ACTOR, uow, on_started=bind_documents_and_link
+    view = register_complaint(
+        "web",
+        Customer.of(cleaned, language),
+        complaint,
+        PORTAL_ACTOR,
+        uow,
+        documents_received=documents_received,
+        documents_source=CUSTOMER_SOURCE,
+        documents_uploaded=uploaded,
+        on_registered=add_tracking_link,
     )
     return FiledComplaint(view.reference, token, expires_at)
 
@@ -282,8 +293,8 @@ def open_tracking(token: str, uow: UnitOfWork) -> Tracking:
             replied_at=replied_at,
             link_expires_at=access.expires_at,
         )
-    documents = attachments.list_for(tracking.reference, uow.database.unit_of_work(read_only=True))
-    tracking.documents.extend(d for d in documents if d.source == CUSTOMER_SOURCE)
+    sent = documents.list_for(tracking.reference, uow.database.unit_of_work(read_only=True))
+    tracking.documents.extend(d for d in sent if d.source == CUSTOMER_SOURCE)
     return tracking
 
 
@@ -292,13 +303,13 @@ def customer_document(token: str, attachment_id: str, uow: UnitOfWork) -> Attach
     with uow:
         _, instance = _access(uow.session, token)
         reference = instance.reference
-    document = attachments.get(attachment_id, reference, uow.database.unit_of_work(read_only=True))
+    document = documents.get(attachment_id, reference, uow.database.unit_of_work(read_only=True))
     if document.source != CUSTOMER_SOURCE:
         raise NotFound(f"no document {attachment_id} sent by the customer on {reference}")
     return document
 
 
-def answer(token: str, answers: Mapping[str, Any], uow: UnitOfWork) -> services.InstanceView:
+def answer(token: str, answers: Mapping[str, Any], uow: UnitOfWork) -> InstanceView:
     """Deliver the customer's answers to the question their complaint waits for.
 
     Raises NotAllowed when nothing is awaited any more (already answered, or too late), and
@@ -311,7 +322,7 @@ def answer(token: str, answers: Mapping[str, Any], uow: UnitOfWork) -> services.
         reference = instance.reference
     if awaited is None:
         raise NotAllowed(f"complaint {reference} is not waiting for an answer from the customer")
-    return services.deliver_message(
+    return deliver_message(
         reference, awaited.message, answers, CUSTOMER_ACTOR, uow, form=awaited.form.name
     )
 
@@ -382,7 +393,7 @@ def _awaited_reply(
     )
     if not waiting:
         return None, replied_at
-    form = services._form_definition(instance.process_version, latest["reply_form"])
+    form = form_of(instance.process_version, latest["reply_form"])
     return AwaitedReply(message, form, reply_by), replied_at
 
 
@@ -446,8 +457,8 @@ class Publication:
 def published_policy(uow: UnitOfWork) -> Publication:
     """The policy deployed with the newest complaint process, as the portal publishes it."""
     with uow:
-        version = services._latest_version_with(uow.session, COMPLAINT_PROCESS)
-        return _publication(services.policy_of(version))
+        version = latest_version_with(uow, COMPLAINT_PROCESS)
+        return _publication(policy_of(version))
 
 
 def _publication(policy: Policy) -> Publication:

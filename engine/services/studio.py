@@ -27,10 +27,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.bpmn.validation import FORMS_PREFIX, check_deployment
-from engine.bpmn.workflow import BPMN_NS, MigrationConflict, Problem, RunningWorkflow, ScriptError
+from engine.bpmn.diagrams import BPMN_NS
+from engine.bpmn.workflow import MigrationConflict, RunningWorkflow, ScriptError
 from engine.db.models import AuditEvent, DraftFile, HumanTask, Instance, ProcessVersion
-from engine.db.session import UnitOfWork
 from engine.errors import (
     ConcurrentUpdate,
     DeploymentError,
@@ -39,12 +38,27 @@ from engine.errors import (
     NotFound,
 )
 from engine.forms.definitions import FormDefinition, FormDefinitionError, parse_form_definition
-from engine.messages.outbox import MESSAGES_PREFIX
-from engine.problems import Wording, wording_of
+from engine.messages.templates import MESSAGES_PREFIX
+from engine.problems import Problem, Wording, wording_of
 from engine.rules.business_calendar import CalendarError
 from engine.rules.policy import POLICY_FILE, PolicyError, parse_policy
-from engine.services import complaints as services
-from engine.trace import audit
+from engine.runtime import (
+    FORMS_PREFIX,
+    SYSTEM_ACTOR,
+    UnitOfWork,
+    VersionView,
+    check_deployment,
+    latest_version,
+    library_of,
+    load_complaint,
+    require_latest_version,
+    restore_workflow,
+    save_run,
+    script_helpers,
+    store_version,
+    version_numbered,
+    version_view,
+)
 
 KINDS = ("diagram", "decision", "form", "policy", "message")
 MIGRATED = "instance_migrated"
@@ -211,7 +225,7 @@ def overview(uow: UnitOfWork) -> StudioOverview:
     """The files of the newest version and the drafts, then every version with its complaints."""
     with uow:
         session = uow.session
-        latest = _latest_version(session, required=False)
+        latest = latest_version(uow)
         deployed = dict(latest.files) if latest else {}
         drafts = {d.name: d for d in session.scalars(select(DraftFile))}
         files = []
@@ -255,7 +269,7 @@ def open_file(name: str, uow: UnitOfWork, new: bool = False) -> EditableFile:
     kind = file_kind(name)
     with uow:
         session = uow.session
-        latest = _latest_version(session)
+        latest = require_latest_version(uow)
         draft = session.get(DraftFile, name)
         if draft is not None:
             text, source = draft.content, draft.content
@@ -310,7 +324,7 @@ def save_draft(
     text = _normalized(text)
     with uow:
         session = uow.session
-        latest = _latest_version(session)
+        latest = require_latest_version(uow)
         draft = session.get(DraftFile, name)
         current = draft.content if draft is not None else latest.files.get(name)
         if current is None:
@@ -326,10 +340,10 @@ def save_draft(
         _, problems = check_deployment(files)
         if problems:
             raise DraftRejected(f"{len(problems)} problem(s): the draft was not saved", problems)
-        if _same_content(name, latest.files.get(name), text):
+        if same_content(name, latest.files.get(name), text):
             if draft is not None:
                 session.delete(draft)
-                services._commit(uow)
+                uow.commit()
             return SavedDraft(name, "unchanged", text_hash(text))
         if draft is None:
             draft = DraftFile(name=name)
@@ -338,7 +352,7 @@ def save_draft(
         draft.base_hash = latest.content_hash
         draft.updated_by = actor
         draft.updated_at = clock.now()
-        services._commit(uow)
+        uow.commit()
         return SavedDraft(name, "saved", text_hash(text))
 
 
@@ -349,7 +363,7 @@ def discard_draft(name: str, uow: UnitOfWork) -> None:
         if draft is None:
             raise NotFound(f"'{name}' has no draft")
         uow.session.delete(draft)
-        services._commit(uow)
+        uow.commit()
 
 
 def check_form(name: str, text: str) -> tuple[FormDefinition | None, list[Problem]]:
@@ -398,7 +412,7 @@ def _deadline_names(policy_text: str | None) -> list[str]:
     return sorted(deadlines) if isinstance(deadlines, Mapping) else []
 
 
-def _same_content(name: str, deployed: str | None, text: str) -> bool:
+def same_content(name: str, deployed: str | None, text: str) -> bool:
     """Whether ``text`` says what the deployed file says (an XML file saved back by an editor
     differs only in layout of the text: indentation, quotes, entities, attribute order)."""
     if deployed is None or deployed == text:
@@ -512,7 +526,7 @@ class DeploymentPreview:
 def deployment_preview(uow: UnitOfWork) -> DeploymentPreview:
     with uow:
         session = uow.session
-        latest = _latest_version(session)
+        latest = require_latest_version(uow)
         drafts = list(session.scalars(select(DraftFile)))
         files = _files_with_drafts(session, latest)
         changes = diff_files(latest.files, files)
@@ -533,24 +547,22 @@ def deployment_preview(uow: UnitOfWork) -> DeploymentPreview:
         return DeploymentPreview(latest.number, latest.number + 1, changes, _drafts_token(drafts))
 
 
-def deploy_drafts(token: str, actor: str, uow: UnitOfWork) -> services.VersionView:
+def deploy_drafts(token: str, actor: str, uow: UnitOfWork) -> VersionView:
     """Deploy the drafts as the next version and clear them, in one transaction."""
     with uow:
         session = uow.session
-        latest = _latest_version(session)
+        latest = require_latest_version(uow)
         drafts = list(session.scalars(select(DraftFile)))
         if not drafts:
             raise InvalidInput(Wording("no_draft"))
         if token != _drafts_token(drafts):
             raise ConcurrentUpdate(Wording("drafts_changed"))
-        version, created = services.store_version(
-            session, _files_with_drafts(session, latest), actor
-        )
+        version, created = store_version(uow, _files_with_drafts(session, latest), actor)
         if not created:
             raise InvalidInput(Wording("nothing_new", number=version.number))
         session.execute(delete(DraftFile))
-        services._commit(uow)
-        return services._version_view(version, created=True)
+        uow.commit()
+        return version_view(version, created=True)
 
 
 # --- element by element: diagrams and decision tables ---------------------------------------
@@ -993,7 +1005,7 @@ class VersionFiles:
 def version_files(number: int, uow: UnitOfWork) -> VersionFiles:
     with uow:
         session = uow.session
-        version = _version(session, number)
+        version = version_numbered(uow, number)
         previous = session.scalar(
             select(ProcessVersion)
             .where(ProcessVersion.number < number)
@@ -1014,7 +1026,7 @@ def version_files(number: int, uow: UnitOfWork) -> VersionFiles:
 def deployed_files(number: int, uow: UnitOfWork) -> dict[str, str]:
     """The files of deployed version ``number``, by name."""
     with uow:
-        return dict(_version(uow.session, number).files)
+        return dict(version_numbered(uow, number).files)
 
 
 def archive_path(name: str) -> str:
@@ -1029,7 +1041,7 @@ def version_archive(number: int, uow: UnitOfWork) -> tuple[str, bytes]:
     The archive is the same byte for byte each time (entries dated from the deployment).
     """
     with uow:
-        version = _version(uow.session, number)
+        version = version_numbered(uow, number)
         files, stamp = dict(version.files), version.deployed_at.timetuple()[:6]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -1039,20 +1051,6 @@ def version_archive(number: int, uow: UnitOfWork) -> tuple[str, bytes]:
             entry.external_attr = 0o644 << 16
             archive.writestr(entry, files[name].encode("utf-8"))
     return f"doleance-v{number}.zip", buffer.getvalue()
-
-
-def _version(session: Session, number: int) -> ProcessVersion:
-    version = session.scalar(select(ProcessVersion).where(ProcessVersion.number == number))
-    if version is None:
-        raise NotFound(f"no deployed version {number}")
-    return version
-
-
-def _latest_version(session: Session, required: bool = True) -> ProcessVersion | None:
-    latest = session.scalar(select(ProcessVersion).order_by(ProcessVersion.number.desc()).limit(1))
-    if latest is None and required:
-        raise NotFound("no process version is deployed yet; run 'doleance init' first")
-    return latest
 
 
 # --- migration --------------------------------------------------------------------------------
@@ -1125,7 +1123,7 @@ def plan_migration(
         raise InvalidInput(Wording("same_versions"))
     with uow:
         session = uow.session
-        old, new = _version(session, source), _version(session, target)
+        old, new = version_numbered(uow, source), version_numbered(uow, target)
         candidates = [
             Candidate(
                 instance.reference,
@@ -1172,8 +1170,8 @@ def migrate_complaint(
     """Move one complaint from version ``source`` to ``target`` when it is safe, or refuse."""
     with uow:
         session = uow.session
-        instance = services._instance(session, reference, for_update=True)
-        new = _version(session, target)
+        instance = load_complaint(uow, reference, lock=True)
+        new = version_numbered(uow, target)
         current = instance.process_version.number
         if current != source:
             raise MigrationRefused(
@@ -1181,13 +1179,13 @@ def migrate_complaint(
                 [Reason("not_on_version", version=current)],
             )
         try:
-            running = services._restore(instance, session, uow.settings, actor)
+            running = restore_workflow(uow, instance, actor)
             reasons = _reasons(session, uow, instance, new, running)
             if reasons:
                 raise MigrationRefused(f"{reference} cannot move to version {target}", reasons)
             instance.version_id, instance.process_version = new.id, new
-            helpers = services._helpers(session, uow.settings, instance, actor)
-            running.migrate(services._library(new), helpers)
+            helpers = script_helpers(uow, instance, actor)
+            running.migrate(library_of(new), helpers)
             events = running.run()
         except ScriptError as exc:
             failure = Reason(
@@ -1199,16 +1197,15 @@ def migrate_complaint(
             raise MigrationRefused(
                 f"{reference} cannot move to version {target}", [failure]
             ) from exc
-        audit.append(
-            session,
+        uow.record(
             instance,
             MIGRATED,
             actor,
             process_id=instance.process_id,
             data={"from": source, "to": target, "revert": revert, "content_hash": new.content_hash},
         )
-        services._save(session, uow.settings, instance, running, events, actor)
-        services._commit(uow)
+        save_run(uow, instance, running, events, actor)
+        uow.commit()
 
 
 def _instances_to_move(
@@ -1249,8 +1246,8 @@ def _reasons(
     if instance.status != "running":
         return [Reason("not_running", state=instance.status)]
     if running is None:
-        running = services._restore(instance, session, uow.settings, services.SYSTEM_ACTOR)
-    reasons = [_reason(c) for c in running.migration_conflicts(services._library(new))]
+        running = restore_workflow(uow, instance, SYSTEM_ACTOR)
+    reasons = [_reason(c) for c in running.migration_conflicts(library_of(new))]
     old_files = instance.process_version.files
     for task in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)):
         form = FORMS_PREFIX + task.form if task.form else None

@@ -23,11 +23,6 @@ from lxml import etree
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.bpmn.domain_helpers import (
-    COMPLAINT_PROCESS,
-    CORRECTIVE_ACTION_PROCESS,
-    DEFAULT_PRIORITY_LEVELS,
-)
 from engine.bpmn.parsing import FLOW_NODE_TYPES
 from engine.db.models import (
     AuditEvent,
@@ -37,11 +32,19 @@ from engine.db.models import (
     ProcessVersion,
     Timer,
 )
-from engine.db.session import UnitOfWork
 from engine.errors import InvalidInput, NotFound
 from engine.messages.outbox import MessageView, instance_messages
-from engine.rules.clocks import ClockView, clocks_by_reference
-from engine.services import complaints as services
+from engine.rules.clocks import ClockView
+from engine.runtime import (
+    COMPLAINT_PROCESS,
+    CORRECTIVE_ACTION_PROCESS,
+    DEFAULT_PRIORITY_LEVELS,
+    UnitOfWork,
+    latest_version,
+    load_complaint,
+    policy_of,
+)
+from engine.services.timers import clocks_by_reference
 from engine.trace import audit
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -341,7 +344,7 @@ class TracePath:
 def path_of(reference: str, uow: UnitOfWork) -> TracePath:
     """The path of an instance (and of the instances it links to), from its audit trail."""
     with uow:
-        instance = services._instance(uow.session, reference)
+        instance = load_complaint(uow, reference)
         return _trace_path(uow.session, instance)
 
 
@@ -719,7 +722,7 @@ def trace_of(reference: str, uow: UnitOfWork) -> ComplaintTrace:
     """Everything the trace page shows, read in one transaction (one consistent picture)."""
     with uow:
         session = uow.session
-        instance = services._instance(session, reference)
+        instance = load_complaint(uow, reference)
         events = _events(session, reference)
         messages = instance_messages(session, instance.id, reference, uow.settings)
         links = _links(session, instance)
@@ -763,14 +766,14 @@ def trace_of(reference: str, uow: UnitOfWork) -> ComplaintTrace:
 def diagram_of(reference: str, process_id: str, uow: UnitOfWork) -> tuple[str, str]:
     """(file name, XML) of the diagram of ``process_id`` in the version the instance runs on."""
     with uow:
-        instance = services._instance(uow.session, reference)
+        instance = load_complaint(uow, reference)
         return diagram_file(instance.process_version, process_id)
 
 
 def check_chain(reference: str, uow: UnitOfWork) -> ChainCheck:
     """The same check as ``doleance audit verify REF``, as the trace page states it."""
     with uow:
-        return _chain_check(uow.session, services._instance(uow.session, reference))
+        return _chain_check(uow.session, load_complaint(uow, reference))
 
 
 def _chain_check(session: Session, instance: Instance) -> ChainCheck:
@@ -892,9 +895,7 @@ class SearchOptions:
 
 def search_options(uow: UnitOfWork) -> SearchOptions:
     with uow:
-        version = uow.session.scalar(
-            select(ProcessVersion).order_by(ProcessVersion.number.desc()).limit(1)
-        )
+        version = latest_version(uow)
         if version is None:
             return SearchOptions([], [], list(DEFAULT_PRIORITY_LEVELS))
         diagrams = diagrams_of(version)
@@ -909,7 +910,7 @@ def search_options(uow: UnitOfWork) -> SearchOptions:
             for element in diagram.elements.values()
             if element.type == "intermediateThrowEvent" and not element.trigger and element.name
         ]
-        levels = services.policy_of(version).value("priority.levels", DEFAULT_PRIORITY_LEVELS)
+        levels = policy_of(version).value("priority.levels", DEFAULT_PRIORITY_LEVELS)
         return SearchOptions(processes, list(dict.fromkeys(stages)), list(levels))
 
 
@@ -987,8 +988,8 @@ def export_trail(reference: str, fmt: str, actor: str, uow: UnitOfWork) -> Trail
         )
     with uow:
         session = uow.session
-        instance = services._instance(session, reference, for_update=True)
-        event = _record_export(session, instance, fmt, actor)
+        instance = load_complaint(uow, reference, lock=True)
+        event = _record_export(uow, instance, fmt, actor)
         events = _events(session, reference)
         if fmt == "csv":
             content, content_type = _trail_csv(events), "text/csv; charset=utf-8"
@@ -996,7 +997,7 @@ def export_trail(reference: str, fmt: str, actor: str, uow: UnitOfWork) -> Trail
             content = _trail_json(instance, events, _chain_check(session, instance), event)
             content_type = "application/json; charset=utf-8"
         stamp = event.at.strftime("%Y%m%d-%H%M%S")
-        services._commit(uow)
+        uow.commit()
         return TrailExport(f"{reference}-trail-{stamp}.{fmt}", content_type, content, event.seq)
 
 
@@ -1004,15 +1005,15 @@ def record_report(reference: str, actor: str, uow: UnitOfWork) -> int:
     """Record that ``actor`` took the printable report of a complaint; returns the event's
     seq (the report, drawn by the web interface, names it)."""
     with uow:
-        instance = services._instance(uow.session, reference, for_update=True)
-        event = _record_export(uow.session, instance, REPORT_FORMAT, actor)
-        services._commit(uow)
+        instance = load_complaint(uow, reference, lock=True)
+        event = _record_export(uow, instance, REPORT_FORMAT, actor)
+        uow.commit()
         return event.seq
 
 
-def _record_export(session: Session, instance: Instance, fmt: str, actor: str) -> AuditEvent:
-    event = audit.append(session, instance, EXPORTED, actor, data={"format": fmt, "scope": "trail"})
-    session.flush()
+def _record_export(uow: UnitOfWork, instance: Instance, fmt: str, actor: str) -> AuditEvent:
+    event = uow.record(instance, EXPORTED, actor, data={"format": fmt, "scope": "trail"})
+    uow.session.flush()
     return event
 
 
@@ -1102,8 +1103,7 @@ def export_range(start: date, end: date, actor: str, uow: UnitOfWork) -> TrailEx
         row["deadlines_open"] = _clock_names(states, ("running", "due_soon"))
         writer.writerow([_cell(_csv_value(row.get(column), zone)) for column in REGULATOR_COLUMNS])
     with uow:
-        event = audit.append(
-            uow.session,
+        event = uow.record(
             None,
             EXPORTED,
             actor,
@@ -1115,7 +1115,7 @@ def export_range(start: date, end: date, actor: str, uow: UnitOfWork) -> TrailEx
                 "complaints": len(rows),
             },
         )
-        services._commit(uow)
+        uow.commit()
     return TrailExport(
         f"complaints-{start.isoformat()}-{end.isoformat()}.csv",
         "text/csv; charset=utf-8",
@@ -1220,3 +1220,11 @@ def _regulator_rows(session: Session, start: date, end: date, zone: ZoneInfo) ->
             elif key == REOPEN_KEY and isinstance(after, int):
                 row["reopen_count"] = after
     return list(rows.values())
+
+
+def verify_audit(uow: UnitOfWork, reference: str | None = None) -> list[audit.ChainBreak]:
+    """Recompute the hash chains (one complaint's, or every chain); the first break of each."""
+    with uow:
+        if reference is not None:
+            load_complaint(uow, reference)
+        return audit.verify(uow.session, reference)

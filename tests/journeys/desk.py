@@ -14,11 +14,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.bpmn.validation import read_deployment_files
+from engine import services
 from engine.config import PROJECT_ROOT
 from engine.db.models import Instance, InstanceLink, OutboxMessage
-from engine.db.session import Database, UnitOfWork
-from engine.services import complaints as services
+from engine.services import Database, UnitOfWork, read_deployment_files
 
 AGENT, SUPERVISOR, QUALITY, PORTAL = "alice", "sam", "quinn", "portal"
 

@@ -1,7 +1,8 @@
 """Domain functions diagrams call while a complaint runs (they read and write in its transaction).
 
-Each is bound to a :class:`ProcessContext`: the running instance, its policy and the open
-database session, so what a helper does commits or rolls back with the user's action.
+Each is bound to a :class:`ProcessContext`: the running instance, its policy and the unit of
+work of the user's action, so what a helper does commits or rolls back with that action
+(:func:`engine.runtime.complaints.script_helpers` builds them for a complaint).
 Helpers return plain JSON values (they end up in task data and in service-task results).
 
 Complaints are instances of the process ``complaint``; their category, product, kind and
@@ -11,6 +12,8 @@ SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,11 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.config import Settings
+from engine.bpmn.script_helpers import build_helpers
 from engine.db.models import AuditEvent, Instance, InstanceLink
 from engine.rules.business_calendar import parse_instant
 from engine.rules.policy import Policy
-from engine.trace import audit
+from engine.runtime.unit_of_work import UnitOfWork
 
 COMPLAINT_PROCESS = "complaint"
 CORRECTIVE_ACTION_PROCESS = "corrective_action"
@@ -34,12 +37,15 @@ DEFAULT_PRIORITY_LEVELS = ("low", "normal", "high", "critical")
 
 @dataclass
 class ProcessContext:
-    session: Session
-    settings: Settings
+    uow: UnitOfWork
     instance: Instance
     policy: Policy
     actor: str
     start_instance: Callable[[str, Mapping[str, Any]], str]  # returns the new reference
+
+    @property
+    def session(self) -> Session:
+        return self.uow.session
 
 
 def domain_helpers(ctx: ProcessContext) -> dict[str, Callable]:
@@ -124,8 +130,7 @@ def domain_helpers(ctx: ProcessContext) -> dict[str, Callable]:
         reported = []
         for link, complaint in _links_to_this(ctx):
             link.data = {**(link.data or {}), "outcome": outcome, "closed_at": now.isoformat()}
-            audit.append(
-                ctx.session,
+            ctx.uow.record(
                 complaint,
                 "corrective_action_closed",
                 ctx.actor,
@@ -145,8 +150,7 @@ def domain_helpers(ctx: ProcessContext) -> dict[str, Callable]:
         else:
             raised = ctx.policy.value("priority.unassessed_raised_to", levels[-2])
         escalation = {"clock": clock_name, "from": priority, "to": raised}
-        audit.append(
-            ctx.session,
+        ctx.uow.record(
             ctx.instance,
             "escalated",
             ctx.actor,
@@ -179,8 +183,7 @@ def domain_helpers(ctx: ProcessContext) -> dict[str, Callable]:
             "decided_by": ctx.actor,
             "decided_at": clock.now().isoformat(),
         }
-        audit.append(
-            ctx.session,
+        ctx.uow.record(
             ctx.instance,
             "decision_recorded",
             ctx.actor,
@@ -201,6 +204,15 @@ def domain_helpers(ctx: ProcessContext) -> dict[str, Callable]:
         "escalated_priority": escalated_priority,
         "record_decision": record_decision,
     }
+
+
+@functools.cache
+def script_helper_names() -> frozenset[str]:
+    """The names of the functions diagrams may call: those every running complaint gets (the
+    base helpers, the policy's and the domain's), read from the functions that build them
+    (their context is used only when they are called)."""
+    placeholder = ProcessContext(*[None] * len(dataclasses.fields(ProcessContext)))
+    return frozenset(build_helpers({**Policy().helpers(), **domain_helpers(placeholder)}))
 
 
 # --- queries ---------------------------------------------------------------------------------
@@ -269,9 +281,7 @@ def _link(ctx: ProcessContext, source: Instance, target: Instance, kind: str) ->
             created_by=ctx.actor,
         )
     )
-    audit.append(
-        ctx.session, source, "linked", ctx.actor, data={"to": target.reference, "kind": kind}
-    )
+    ctx.uow.record(source, "linked", ctx.actor, data={"to": target.reference, "kind": kind})
     return True
 
 

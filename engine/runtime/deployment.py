@@ -1,24 +1,26 @@
-"""Checks on process files before they are deployed: diagrams, decision tables, forms."""
+"""Checks on a deployment's files before they are deployed: diagrams, decision tables, forms,
+the policy and message templates, each with the others it refers to.
+
+Each domain package checks its own files (``engine.bpmn.parsing`` the diagrams and decision
+tables, ``engine.forms`` the forms, ``engine.rules.policy`` the policy, ``engine.messages``
+the templates); this module reads a deployment's files, runs every check, and the checks that
+join two of them (a form a diagram shows exists, every message a diagram sends has a template
+that renders with what it sends, diagram code calls only the helpers a complaint gets).
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from engine.bpmn.domain_helpers import ProcessContext, domain_helpers
+from engine.bpmn.diagrams import thrown_messages
 from engine.bpmn.parsing import ParsedDeployment, decision_file_problems, parse_deployment
-from engine.bpmn.script_helpers import build_helpers
 from engine.forms.definitions import FormDefinitionError, parse_form_definition
-from engine.messages.outbox import (
-    MESSAGES_FOLDER,
-    MESSAGES_PREFIX,
-    read_templates,
-    template_problems,
-)
+from engine.messages.checks import template_problems
+from engine.messages.templates import MESSAGES_FOLDER, MESSAGES_PREFIX, read_templates
 from engine.problems import Problem
-from engine.rules.policy import Policy, PolicyError, parse_policy
+from engine.rules.policy import PolicyError, parse_policy
+from engine.runtime.process_helpers import script_helper_names
 
 FORMS_PREFIX = "forms/"
 PROCESS_SUFFIXES = (".bpmn", ".dmn")
@@ -65,7 +67,8 @@ def check_deployment(files: Mapping[str, str]) -> tuple[ParsedDeployment | None,
             problems.extend(_policy_problems(name, text))
     parsed, diagram_problems = parse_deployment(files, script_helper_names() | _form_keys(forms))
     problems.extend(diagram_problems)
-    problems.extend(template_problems(files))  # every message sent has a template that renders
+    # every message sent has a template that renders with what it sends
+    problems.extend(template_problems(files, thrown_messages(files)))
     if parsed is not None:
         for form, elements in sorted(parsed.forms_used.items()):
             if form not in forms:
@@ -108,7 +111,7 @@ def validate_paths(paths: Iterable[Path], forms_dir: Path | None = None) -> list
             elif name.endswith(".toml"):
                 problems.extend(_policy_problems(name, text))
         problems.extend(decision_file_problems(files, script_helper_names()))
-        problems.extend(template_problems(files))
+        problems.extend(template_problems(files, thrown_messages(files)))
         return problems
     templates_named = any(name.startswith(MESSAGES_PREFIX) for name in files)
     for folder in dict.fromkeys(diagram.parent for diagram in diagrams):
@@ -123,15 +126,6 @@ def validate_paths(paths: Iterable[Path], forms_dir: Path | None = None) -> list
             files.setdefault(FORMS_PREFIX + form.name, form.read_text(encoding="utf-8"))
     problems.extend(validate_files(files))
     return problems
-
-
-@functools.cache
-def script_helper_names() -> frozenset[str]:
-    """The names of the functions diagrams may call: those ``services`` gives every running
-    complaint (the base helpers, the policy's and the domain's), read from the functions that
-    build them (their context is used only when they are called)."""
-    placeholder = ProcessContext(*[None] * len(dataclasses.fields(ProcessContext)))
-    return frozenset(build_helpers({**Policy().helpers(), **domain_helpers(placeholder)}))
 
 
 def _form_keys(forms: Mapping[str, str]) -> frozenset[str]:
