@@ -11,7 +11,7 @@
    instances: a new reference, customer, category and priority each; the whole timeline
    shifted to a new receipt date in the past year; task rows with fresh ids and varied
    claims; the timer rows; and about ten audit events sampled from the template's trail,
-   re-chained with ``engine.trace.audit.event_hash`` so that ``doleance audit verify`` passes.
+   re-chained with ``engine.trail.audit.event_hash`` so that ``doleance audit verify`` passes.
    About 80 % of the complaints are closed, 5 % wait for the customer and 15 % have one ready
    task; some of those are claimed by the agent measured, some by colleagues.
    A clone's workflow state is its template's: clones serve the inbox and the complaint
@@ -64,7 +64,7 @@ from engine.db import schema
 from engine.db.models import AuditEvent, HumanTask, Instance, ReferenceCounter, Timer
 from engine.db.session import create_database_engine
 from engine.services import Database, UnitOfWork, read_deployment_files
-from engine.trace import audit
+from engine.trail import audit
 
 AGENT = "alice"  # the agent whose inbox is measured (lanes Accueil and Conseiller)
 PASSWORD = "bench"

@@ -18,7 +18,7 @@ from engine import services
 from engine.config import Settings
 from engine.db import schema
 from engine.errors import DoleanceError
-from engine.services import trace
+from engine.services import audit as trace
 
 
 def _when(value) -> str:

@@ -48,6 +48,7 @@ class Settings:
     mail_from: str = "Doléance <reclamations@localhost>"
     public_url: str = "http://127.0.0.1:5000"  # base of the links written into messages
     tracking_days: int = 365  # how long a customer's tracking link stays valid
+    page_size: int = 50  # rows per page of every list on screen (inbox, outbox, search)
     script_limits: ScriptLimits = ScriptLimits()
 
     @classmethod
@@ -75,6 +76,7 @@ class Settings:
             tracking_days=_positive_int(
                 "DOLEANCE_TRACKING_DAYS", env.get("DOLEANCE_TRACKING_DAYS", "365")
             ),
+            page_size=_positive_int("DOLEANCE_PAGE_SIZE", env.get("DOLEANCE_PAGE_SIZE", "50")),
             script_limits=ScriptLimits(
                 seconds=_positive_number(
                     "DOLEANCE_SCRIPT_SECONDS", env.get("DOLEANCE_SCRIPT_SECONDS", "2"), "seconds"

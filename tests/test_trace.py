@@ -20,8 +20,8 @@ from cli.main import main as doleance
 from engine import services
 from engine.db.models import AuditEvent, Instance
 from engine.errors import InvalidInput, NotFound
-from engine.services import trace
-from engine.trace.audit import SYSTEM_CHAIN
+from engine.services import audit as trace
+from engine.trail.audit import SYSTEM_CHAIN
 from tests.journeys.desk import CRITICAL, SUPERVISOR, Desk, deploy_processes
 
 

@@ -9,8 +9,7 @@ import pytest
 
 from engine import clock, services
 from engine.errors import InvalidInput
-from tests.test_web_support import CHECK, task_id, text
-from webui import inbox
+from tests.test_web_support import CHECK, small_pages, task_id, text
 
 pytest_plugins = ["tests.test_web_support"]
 
@@ -80,8 +79,8 @@ def test_search_finds_tasks_by_customer_name_or_reference(browser, file_complain
     assert ana in by_reference and bruno not in by_reference
 
 
-def test_the_inbox_is_split_into_pages(browser, file_complaint, monkeypatch):
-    monkeypatch.setattr(inbox, "PAGE_SIZE", 2)
+def test_the_inbox_is_split_into_pages(app, browser, file_complaint, monkeypatch):
+    small_pages(app, monkeypatch)
     references = [file_complaint() for _ in range(3)]
     browser.login("alice")
 

@@ -8,8 +8,7 @@ from sqlalchemy import update
 
 from engine.db.models import OutboxMessage
 from engine.services import messages as outbox
-from tests.test_web_support import text
-from webui import outbox as outbox_page
+from tests.test_web_support import small_pages, text
 
 pytest_plugins = ["tests.test_web_support"]
 
@@ -72,8 +71,8 @@ def test_the_status_filter_shows_only_messages_in_that_state(browser, file_compl
     assert browser.get("/outbox?status=lost").status_code == 400
 
 
-def test_messages_come_in_pages(browser, file_complaint, monkeypatch):
-    monkeypatch.setattr(outbox_page, "PAGE_SIZE", 2)
+def test_messages_come_in_pages(app, browser, file_complaint, monkeypatch):
+    small_pages(app, monkeypatch)
     references = [file_complaint() for _ in range(3)]
     browser.login("sam")
 

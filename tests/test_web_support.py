@@ -5,6 +5,7 @@ This module holds fixtures and helpers only (no tests); the ``test_web_*`` modul
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from functools import partial
 from typing import Any
@@ -111,6 +112,12 @@ def client(app):
 @pytest.fixture
 def browser(client):
     return Browser(client)
+
+
+def small_pages(app, monkeypatch, size: int = 2) -> None:
+    """Lists on screen show ``size`` rows a page (DOLEANCE_PAGE_SIZE) for this test."""
+    settings = dataclasses.replace(app.config["DOLEANCE_SETTINGS"], page_size=size)
+    monkeypatch.setitem(app.config, "DOLEANCE_SETTINGS", settings)
 
 
 def task_id(uow, reference: str, name: str) -> str:

@@ -16,7 +16,7 @@ from werkzeug.routing import FloatConverter, IntegerConverter, UUIDConverter
 
 from engine.db.models import AuditEvent, Instance, OutboxMessage
 from tests.journeys.desk import Desk
-from tests.test_web_support import text
+from tests.test_web_support import small_pages, text
 
 pytest_plugins = ["tests.test_web_support"]
 
@@ -243,8 +243,8 @@ def test_the_search_finds_a_complaint_by_customer(auditor, desk):
     assert "1 dossier trouvé" in page
 
 
-def test_the_search_pages_keep_the_criteria(auditor, desk, monkeypatch):
-    monkeypatch.setattr("webui.trace.PAGE_SIZE", 2)
+def test_the_search_pages_keep_the_criteria(app, auditor, desk, monkeypatch):
+    small_pages(app, monkeypatch)
     references = [desk.customer_files_online() for _ in range(3)]
 
     first = text(auditor.get("/audit/?q=ana"))

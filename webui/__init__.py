@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webui import (
         admin,
         arguments,
+        audit,
         auth,
         complaints,
         errors,
@@ -59,7 +60,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         security,
         studio,
         tasks,
-        trace,
         views,
     )
 
@@ -68,7 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.register(app)
     formatting.register(app)
     errors.register(app)
-    modules = (auth, inbox, tasks, complaints, outbox, studio, trace, admin, views, portal)
+    modules = (auth, inbox, tasks, complaints, outbox, studio, audit, admin, views, portal)
     for module in modules:
         app.register_blueprint(module.bp)
     app.config["NAVIGATION"] = [entry for m in modules for entry in getattr(m, "NAVIGATION", ())]

@@ -12,7 +12,10 @@ Uploaded files are not text and are not looked at.
 
 from __future__ import annotations
 
-from flask import Flask, request
+import math
+from dataclasses import dataclass
+
+from flask import Flask, current_app, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter, ValidationError
 
@@ -38,6 +41,33 @@ def whole_number(text: str) -> int:
     Not a number raises ValueError, so ``args.get`` gives its default instead.
     """
     return max(-LARGEST, min(int(text), LARGEST))
+
+
+def page_size() -> int:
+    """How many rows a page of a list shows (``DOLEANCE_PAGE_SIZE``)."""
+    return current_app.config["DOLEANCE_SETTINGS"].page_size
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its number (from 1), how many pages there are, and its rows."""
+
+    number: int
+    count: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+
+def page_of(total: int) -> Page:
+    """The page the query string asks for (``?page=``), brought within the pages that
+    ``total`` rows fill (past the end: the last one)."""
+    size = page_size()
+    count = max(1, math.ceil(total / size))
+    number = min(max(request.args.get("page", 1, type=whole_number), 1), count)
+    return Page(number, count, size)
 
 
 def register(app: Flask) -> None:

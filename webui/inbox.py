@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine import services
 from webui import database
-from webui.arguments import whole_number
+from webui.arguments import page_of
 from webui.auth import login_manager, role_required
 from webui.formatting import Vocabulary
 
 bp = Blueprint("inbox", __name__)
 NAVIGATION = [("inbox.home", _l("Mes tâches"), ("agent", "supervisor", "quality"))]
 
-PAGE_SIZE = 50
 SORTS = {"due": _l("Échéance la plus proche"), "created": _l("Plus anciennes d'abord")}
 
 
@@ -42,8 +39,7 @@ def inbox():
     user = current_user.username if mine or not admin else None  # admins: every lane
     task_filter = services.TaskFilter(user=user, search=query or None, lane=lane, mine=mine)
     total = services.count_tasks(uow(read_only=True), task_filter)
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=whole_number), 1), pages)
+    page = page_of(total)
     tasks = services.list_tasks(
         uow(read_only=True),
         user=user,
@@ -51,8 +47,8 @@ def inbox():
         lane=lane,
         mine=mine,
         sort=sort,
-        limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
+        limit=page.size,
+        offset=page.offset,
     )
     criteria = {"q": query or None, "lane": lane, "mine": "1" if mine else None}
     if sort != "due":
@@ -68,7 +64,7 @@ def inbox():
         sort=sort,
         sorts=SORTS,
         criteria=criteria,
-        page=page,
-        pages=pages,
+        page=page.number,
+        pages=page.count,
         vocabulary=Vocabulary(services.form_definitions(uow(read_only=True))),
     )

@@ -6,8 +6,6 @@ file); supervisors and admins can send a failed message again.
 
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,14 +14,12 @@ from flask_login import current_user
 from engine.errors import InvalidInput, NotAllowed
 from engine.services import messages as outbox
 from webui import database
-from webui.arguments import whole_number
+from webui.arguments import page_of
 from webui.auth import role_required, safe_next
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 NAVIGATION = [("outbox.index", _l("Messages"), ("supervisor", "quality"))]
 RETRY_ROLES = ("supervisor",)  # and admins
-
-PAGE_SIZE = 50
 
 
 @bp.get("")
@@ -35,10 +31,9 @@ def index():
     uow = database().unit_of_work
     counts = outbox.count_by_status(uow(read_only=True))
     total = counts[status] if status else sum(counts.values())
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=whole_number), 1), pages)
+    page = page_of(total)
     messages = outbox.list_messages(
-        uow(read_only=True), status=status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        uow(read_only=True), status=status, limit=page.size, offset=page.offset
     )
     return render_template(
         "outbox.html",
@@ -46,8 +41,8 @@ def index():
         counts=counts,
         total=total,
         status=status,
-        page=page,
-        pages=pages,
+        page=page.number,
+        pages=page.count,
         mail_configured=bool(database().settings.smtp_url),
         can_retry=current_user.has_role(*RETRY_ROLES, "admin"),
     )

@@ -49,30 +49,6 @@ _XSD_DIR = Path(__file__).parent / "xsd"
 _PREFIXES = {BPMN_NS: "bpmn", SPIFF_NS: "spiffworkflow", **dict.fromkeys(DMN_NAMESPACES, "dmn")}
 
 #: The BPMN flow elements (by XML tag) that diagrams may use.
-FLOW_NODE_TYPES = frozenset(
-    {
-        "startEvent",
-        "endEvent",
-        "intermediateCatchEvent",
-        "intermediateThrowEvent",
-        "boundaryEvent",
-        "task",
-        "userTask",
-        "manualTask",
-        "scriptTask",
-        "serviceTask",
-        "sendTask",
-        "receiveTask",
-        "businessRuleTask",
-        "callActivity",
-        "subProcess",
-        "transaction",
-        "exclusiveGateway",
-        "inclusiveGateway",
-        "parallelGateway",
-        "eventBasedGateway",
-    }
-)
 _UNSUPPORTED = {"complexGateway": "complex_gateway", "adHocSubProcess": "ad_hoc_subprocess"}
 _GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway"}
 _BOUNDARY_EVENTS = {

@@ -29,7 +29,7 @@ from engine.config import Settings
 from engine.db.models import AuditEvent, Instance
 from engine.db.session import READ_ONLY, create_database_engine, is_conflict
 from engine.errors import ConcurrentUpdate
-from engine.trace import audit
+from engine.trail import audit
 
 logger = logging.getLogger(__name__)
 

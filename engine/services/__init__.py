@@ -39,6 +39,7 @@ from engine.services.accounts import (
     set_user_active,
     set_user_roles,
 )
+from engine.services.audit.complaint_trace import verify_audit
 from engine.services.complaints import (
     CHANNELS,
     Customer,
@@ -79,7 +80,6 @@ from engine.services.timers import (
     fire_due_timers,
     instance_clocks,
 )
-from engine.services.trace import verify_audit
 from engine.services.versions import (
     deploy_version,
     form_definitions,

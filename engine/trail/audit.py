@@ -183,3 +183,45 @@ def verify(session: Session, reference: str | None = None) -> list[ChainBreak]:
         if broken:
             breaks.append(broken)
     return breaks
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """Whether a chain verifies; where it breaks if it does not."""
+
+    reference: str
+    events: int
+    head: str
+    broken_at: int | None = None
+    problem: str | None = None  # missing, unlinked, altered, truncated
+    reason: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+def chain_events(session: Session, chain: str) -> list[AuditEvent]:
+    """The events of one chain (a complaint's reference, or ``system``), in order."""
+    return list(
+        session.scalars(
+            select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq)
+        )
+    )
+
+
+def chain_check(session: Session, instance: Instance) -> ChainCheck:
+    """The same check as ``doleance audit verify REF``, as screens and exports state it."""
+    breaks = verify(session, instance.reference)
+    events = instance.audit_seq
+    if not breaks:
+        return ChainCheck(instance.reference, events, instance.audit_head)
+    broken = breaks[0]
+    return ChainCheck(
+        instance.reference,
+        events,
+        instance.audit_head,
+        broken.seq,
+        broken.problem,
+        broken.reason,
+    )

@@ -17,9 +17,9 @@ from flask_login import current_user
 
 from engine import clock, services
 from engine.errors import InvalidInput
-from engine.services import trace
+from engine.services import audit as trace
 from webui import database
-from webui.arguments import whole_number
+from webui.arguments import page_size, whole_number
 from webui.auth import role_required
 from webui.errors import error_page
 from webui.formatting import ROBOTS, Vocabulary, when
@@ -27,7 +27,6 @@ from webui.formatting import ROBOTS, Vocabulary, when
 bp = Blueprint("trace", __name__, url_prefix="/audit")
 READERS = ("auditor", "quality", "supervisor")
 NAVIGATION = [("trace.search", _l("Audit"), READERS)]
-PAGE_SIZE = 50
 
 EVENT_KINDS = {
     "instance_started": _l("Dossier ouvert"),
@@ -140,8 +139,8 @@ def search():
     if not errors:
         try:
             hits, total = _search_page(criteria, page)
-            if total and page > math.ceil(total / PAGE_SIZE):  # past the end: the last page
-                page = math.ceil(total / PAGE_SIZE)
+            if total and page > math.ceil(total / page_size()):  # past the end: the last one
+                page = math.ceil(total / page_size())
                 hits, total = _search_page(criteria, page)
         except InvalidInput as exc:
             errors["to"] = str(RANGE_PROBLEMS.get(exc.code, exc))
@@ -153,7 +152,7 @@ def search():
         hits=hits,
         total=total,
         page=page,
-        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        pages=max(1, math.ceil(total / page_size())),
         filters=filters,
         errors=errors,
         options=trace.search_options(_uow()),
@@ -161,7 +160,8 @@ def search():
 
 
 def _search_page(criteria: trace.TraceSearch, page: int):
-    return trace.search_instances(criteria, _uow(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    size = page_size()
+    return trace.search_instances(criteria, _uow(), limit=size, offset=(page - 1) * size)
 
 
 def _date_arg(text: str | None, name: str, errors: dict[str, str]) -> date | None:
