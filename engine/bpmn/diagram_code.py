@@ -12,11 +12,18 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from engine.bpmn.diagrams import BPMN_NS
 from engine.bpmn.sandbox import DIAGRAM_FILE, compile_restricted, provided_names
 from engine.bpmn.sandbox.restricted import RESTRICTED_GLOBALS
+from engine.problems import Problem
 
 #: Names RestrictedPython's compiled code looks up for constructs reported otherwise (print(),
 #: classes); any other name it needs that the sandbox lacks is a construct the sandbox refuses.
@@ -117,3 +124,100 @@ def _looked_up(code) -> set[str]:
         if hasattr(constant, "co_names"):
             names |= _looked_up(constant)
     return names
+
+
+# --- every piece of code a deployment holds ---------------------------------------------
+
+_BARE_ISO_TIMER = re.compile(
+    r"^(R\d*/)?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
+)
+
+
+def _iter_expressions(spec) -> Iterator[tuple[str, str, str, str]]:
+    """(element id, kind, code, mode) for every piece of Python a process spec holds."""
+    for task_spec in spec.task_specs.values():
+        bpmn_id = getattr(task_spec, "bpmn_id", None)
+        if bpmn_id is None:
+            continue
+        for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
+            expression = getattr(condition, "args", [None])[0] if condition is not None else None
+            if expression:
+                yield bpmn_id, "condition", expression, "eval"
+        for attr, kind in (
+            ("script", "script"),
+            ("prescript", "pre-script"),
+            ("postscript", "post-script"),
+        ):
+            code = getattr(task_spec, attr, None)
+            if isinstance(code, str) and code.strip():
+                yield bpmn_id, kind, code, "exec"
+        for attr, kind in (
+            ("cardinality", "multi-instance expression"),
+            ("condition", "loop condition"),
+        ):
+            code = getattr(task_spec, attr, None)
+            if isinstance(code, str) and code.strip():
+                yield bpmn_id, kind, code, "eval"
+        for param in (getattr(task_spec, "operation_params", None) or {}).values():
+            value = param.get("value") if isinstance(param, Mapping) else None
+            if isinstance(value, str) and value.strip():
+                yield bpmn_id, "service parameter", value, "eval"
+        for definition in _event_definitions(getattr(task_spec, "event_definition", None)):
+            expression = getattr(definition, "expression", None)
+            if isinstance(expression, str) and expression.strip():
+                kind = (
+                    "timer" if isinstance(definition, TimerEventDefinition) else "event expression"
+                )
+                yield bpmn_id, kind, expression, "eval"
+            for prop in getattr(definition, "correlation_properties", None) or []:
+                if getattr(prop, "retrieval_expression", None):
+                    yield bpmn_id, "correlation expression", prop.retrieval_expression, "eval"
+
+
+def _event_definitions(definition) -> list:
+    if isinstance(definition, MultipleEventDefinition):
+        return [d for each in definition.event_definitions for d in _event_definitions(each)]
+    return [definition] if definition is not None else []
+
+
+def condition_places(sources: Mapping[str, Any]) -> dict[tuple[str, str], tuple[str, int, str]]:
+    """(gateway id, condition) -> (file, line, id) of the sequence flow that carries it."""
+    found = {}
+    for name, root in sources.items():
+        for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+            condition = flow.find(f"{{{BPMN_NS}}}conditionExpression")
+            if condition is not None and (condition.text or "").strip():
+                key = (flow.get("sourceRef"), condition.text.strip())
+                found.setdefault(key, (name, flow.sourceline, flow.get("id")))
+    return found
+
+
+def code_problems(spec, element_index, conditions, default_file, helpers) -> list[Problem]:
+    problems = []
+    for element_id, kind, code, mode in _iter_expressions(spec):
+        file, line = element_index.get(element_id, (default_file, None))
+        where = element_id
+        if kind == "condition" and (element_id, code.strip()) in conditions:
+            file, line, where = conditions[(element_id, code.strip())]
+        if kind == "timer" and _BARE_ISO_TIMER.match(code.strip()):
+            problems.append(Problem.of("timer_bare_iso", file, line, where, code=code.strip()))
+            continue
+        for fault in check_code(code, mode, kind, helpers):
+            code_name = (
+                "timer_invalid" if kind == "timer" and fault.code == "code_invalid" else fault.code
+            )
+            problems.append(Problem.of(code_name, file, line, where, **fault.params))
+    return problems
+
+
+def sequence_flows(sources) -> dict[str, dict[str, dict]]:
+    flows: dict[str, dict[str, dict]] = {}
+    for root in sources.values():
+        for process in root.iter(f"{{{BPMN_NS}}}process"):
+            mapping = flows.setdefault(process.get("id"), {})
+            for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+                mapping[f"{flow.get('sourceRef')}>{flow.get('targetRef')}"] = {
+                    "id": flow.get("id"),
+                    "name": flow.get("name"),
+                }
+    return flows
