@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from marshmallow import Schema
 
-from engine.forms.definitions import (
+from engine.forms import (
     FIELD_TYPES,
     FormDefinition,
     FormDefinitionError,

@@ -21,7 +21,7 @@ from werkzeug.routing import IntegerConverter
 from engine import services
 from engine.config import PROJECT_ROOT
 from engine.db.models import AuditEvent
-from engine.forms.definitions import parse_form_definition
+from engine.forms import parse_form_definition
 from engine.services import messages as outbox
 from engine.services import portal as customer_portal
 from tests.test_web_portal import ANA

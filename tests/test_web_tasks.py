@@ -9,7 +9,7 @@ from flask import render_template_string
 from werkzeug.datastructures import MultiDict
 
 from engine import services
-from engine.forms.definitions import parse_form_definition, validate_submission
+from engine.forms import parse_form_definition, validate_submission
 from engine.services import documents as attachments
 from tests.journeys.desk import Desk
 from tests.test_web_support import CHECK, QUALIFY, task_id, text

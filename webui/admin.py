@@ -14,7 +14,7 @@ from engine import services
 from engine.errors import InvalidInput, NotAllowed
 from webui import database
 from webui.auth import role_required
-from webui.formatting import ROLE_LABELS
+from webui.words import ROLE_LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 NAVIGATION = [("admin.users", _l("Utilisateurs"), ("admin",))]

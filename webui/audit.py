@@ -22,55 +22,19 @@ from webui import database
 from webui.arguments import page_size, whole_number
 from webui.auth import role_required
 from webui.errors import error_page
-from webui.formatting import ROBOTS, Vocabulary, when
+from webui.formatting import Vocabulary, when
+from webui.words import CLOCK_STATES, EVENT_LABELS, ROBOTS, TIMER_STATES
 
 bp = Blueprint("trace", __name__, url_prefix="/audit")
 READERS = ("auditor", "quality", "supervisor")
 NAVIGATION = [("trace.search", _l("Audit"), READERS)]
 
-EVENT_KINDS = {
-    "instance_started": _l("Dossier ouvert"),
-    "instance_completed": _l("Dossier terminé"),
-    "process_entered": _l("Processus commencé"),
-    "process_ended": _l("Processus terminé"),
-    "task_ready": _l("Tâche en attente"),
-    "task_claimed": _l("Tâche prise"),
-    "task_released": _l("Tâche remise dans la file"),
-    "task_reassigned": _l("Tâche réattribuée"),
-    "task_completed": _l("Tâche terminée"),
-    "element_completed": _l("Étape effectuée"),
-    "element_cancelled": _l("Élément annulé"),
-    "gateway_passed": _l("Décision prise"),
-    "milestone_reached": _l("Étape atteinte"),
-    "message_sent": _l("Message envoyé"),
-    "message_received": _l("Message reçu"),
-    "timer_fired": _l("Délai échu"),
-    "subprocess_completed": _l("Sous-processus terminé"),
-    "escalated": _l("Escalade"),
-    "linked": _l("Dossier lié"),
-    "decision_recorded": _l("Décision consignée"),
-    "corrective_action_closed": _l("Action corrective close"),
-    "trail_exported": _l("Piste exportée"),
-    "error": _l("Erreur"),
-}
 WAITING_KINDS = {
     "task": _l("Tâche en attente"),
     "timer": _l("Délai armé"),
     "event": _l("Événement attendu"),
     "subprocess": _l("Sous-processus en cours"),
     "element": _l("En cours"),
-}
-CLOCK_STATES = {
-    "met": _l("Respecté"),
-    "breached": _l("Dépassé"),
-    "running": _l("En cours"),
-    "due_soon": _l("Bientôt dû"),
-}
-TIMER_STATES = {
-    "pending": _l("Armé"),
-    "firing": _l("En cours de déclenchement"),
-    "fired": _l("Échu"),
-    "cancelled": _l("Annulé (inutile)"),
 }
 CHAIN_PROBLEMS = {
     "missing": _l("l'événement n° %(seq)d manque (il a été supprimé)."),
@@ -193,7 +157,7 @@ def _render_trace(template: str, reference: str, **context):
         opened_by=str(ROBOTS.get(complaint.created_by, complaint.created_by)),
         clocks=trace.deadlines(services.instance_clocks(reference, _uow())),
         chain_sentence=_chain_sentence,
-        event_kind=lambda kind: EVENT_KINDS.get(kind, kind),
+        event_kind=lambda kind: EVENT_LABELS.get(kind, kind),
         event_details=_event_details,
         element_type=lambda kind: ELEMENT_TYPES.get(kind, kind),
         waiting_label=lambda kind: WAITING_KINDS.get(kind, kind),
@@ -296,7 +260,7 @@ def _process_json(path: trace.ProcessPath, keys: dict, main: bool) -> dict:
                     "seq": e.seq,
                     "when": when(e.at),
                     "actor": e.actor,
-                    "label": str(EVENT_KINDS.get(e.kind, e.kind)),
+                    "label": str(EVENT_LABELS.get(e.kind, e.kind)),
                     "href": f"{anchor}#event-{e.seq}",
                 }
                 for e in events

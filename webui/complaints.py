@@ -11,13 +11,14 @@ from flask_login import current_user
 
 from engine import services
 from engine.errors import InvalidInput, NotFound
-from engine.forms.definitions import FormDefinition, FormValidationError, validate_submission
+from engine.forms import FormDefinition, FormValidationError, validate_submission
 from engine.services import documents as attachments
 from webui import database
 from webui.auth import role_required
-from webui.formatting import Timeline, Vocabulary
+from webui.formatting import Vocabulary
 from webui.forms import accepted_submission, form_view
 from webui.tasks import workable_tasks
+from webui.timeline import Timeline
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 NAVIGATION = [("complaints.new", _l("Nouvelle réclamation"), ("agent", "supervisor"))]
@@ -57,8 +58,8 @@ def show(reference: str):
         timers=services.instance_timers(reference, uow(read_only=True)) if everything else [],
         documents=documents,
         messages=services.messages_for(reference, uow(read_only=True)),
-        timeline=timeline.entries(
-            services.instance_history(reference, uow(read_only=True)), everything
+        timeline=timeline.sentences(
+            services.complaint_timeline(reference, uow(read_only=True), everything)
         ),
         everything=everything,
     )

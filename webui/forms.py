@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from engine.errors import InvalidInput
-from engine.forms.definitions import (
+from engine.forms import (
     MESSAGES,
     FormDefinition,
     FormField,

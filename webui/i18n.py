@@ -6,13 +6,18 @@ preference, else French. Dates are shown in the organisation's time zone.
 
 from __future__ import annotations
 
+from babel import Locale
 from flask import Blueprint, Flask, current_app, redirect, request, session
 from flask_babel import Babel, get_locale
 
+from engine import config
 from webui.auth import safe_next
 
-LANGUAGES = {"fr": "Français", "en": "English"}
-DEFAULT_LANGUAGE = "fr"
+#: The languages of the interface (engine.config.LANGUAGES), each named in itself.
+LANGUAGES = {
+    code: Locale.parse(code).get_display_name(code).capitalize() for code in config.LANGUAGES
+}
+DEFAULT_LANGUAGE = config.DEFAULT_LANGUAGE
 
 bp = Blueprint("i18n", __name__)
 babel = Babel()

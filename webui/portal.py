@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine.errors import InvalidInput, NotAllowed, NotFound
-from engine.forms.definitions import localized
+from engine.forms import localized
 from engine.services import documents
 from engine.services import portal as customer_portal
 from webui import database

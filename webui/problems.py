@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from engine.forms.definitions import ErrorMessage
+from engine.forms import ErrorMessage
 from engine.problems import Problem, Wording, wording_of
 from webui.forms import in_language
 

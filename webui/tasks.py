@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from engine import services
 from engine.errors import InvalidInput, NotAllowed, TaskAlreadyClaimed
-from engine.forms.definitions import FormValidationError
+from engine.forms import FormValidationError
 from engine.services import documents
 from webui import database
 from webui.auth import role_required, safe_next

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from jinja2 import StrictUndefined, TemplateError, UndefinedError, meta, pass_context
@@ -30,7 +31,6 @@ from engine.errors import DoleanceError
 from engine.problems import Problem, Wording
 from engine.rules.policy import POLICY_FILE, PolicyError, parse_policy
 
-LANGUAGE_NAMES = {"fr": "French", "en": "English"}
 MESSAGES_FOLDER = "messages"
 MESSAGES_PREFIX = MESSAGES_FOLDER + "/"
 
@@ -248,8 +248,9 @@ class MessageTemplates:
             raise MessageTemplateError(f"{path}: {self._broken[(language, name)]}")
         template = self._templates.get((language, name))
         if template is None:
+            in_language = Locale.parse(language).get_display_name("en")
             raise MessageTemplateError(
-                f"no template for the message '{name}' in {LANGUAGE_NAMES[language]} ({path})"
+                f"no template for the message '{name}' in {in_language} ({path})"
             )
         return template
 

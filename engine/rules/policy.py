@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from engine.config import LANGUAGES
 from engine.problems import Problem, Wording, wording_of
 from engine.rules.business_calendar import (
     PRESET_RULES,
@@ -28,7 +29,6 @@ from engine.rules.business_calendar import (
 POLICY_FILE = "policy.toml"
 #: What ``[publication]`` may hold: texts customers read (one per language), and settings.
 PUBLICATION_TEXTS = ("vision", "how_to_complain", "recourse", "consent")
-PUBLICATION_LANGUAGES = ("fr", "en")
 PUBLICATION_SETTINGS = ("organisation", "contact_email", "contact_phone", "consent_version")
 
 
@@ -141,10 +141,9 @@ def _check_publication(
     texts += [(f"publication.values[{n}]", text) for n, text in enumerate(values, start=1)]
     for element, text in texts:
         if not isinstance(text, Mapping) or not all(
-            isinstance(text.get(language), str) and text[language].strip()
-            for language in PUBLICATION_LANGUAGES
+            isinstance(text.get(language), str) and text[language].strip() for language in LANGUAGES
         ):
-            wanted = ", ".join(f'{language} = "…"' for language in PUBLICATION_LANGUAGES)
+            wanted = ", ".join(f'{language} = "…"' for language in LANGUAGES)
             problems.append(
                 Problem.of("policy_text_per_language", file_name, None, element, wanted=wanted)
             )

@@ -33,7 +33,7 @@ from engine.errors import (
     ProcessError,
     TaskAlreadyCompleted,
 )
-from engine.forms.definitions import FormDefinition, FormValidationError, validate_submission
+from engine.forms import FormDefinition, FormValidationError, validate_submission
 from engine.runtime import documents
 from engine.runtime.process_helpers import ProcessContext, domain_helpers
 from engine.runtime.saving import WAITING_TIMER_STATES, save_run

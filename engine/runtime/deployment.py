@@ -15,7 +15,7 @@ from pathlib import Path
 
 from engine.bpmn.diagrams import thrown_messages
 from engine.bpmn.parsing import ParsedDeployment, decision_file_problems, parse_deployment
-from engine.forms.definitions import FormDefinitionError, parse_form_definition
+from engine.forms import FormDefinitionError, parse_form_definition
 from engine.messages.checks import template_problems
 from engine.messages.templates import MESSAGES_FOLDER, MESSAGES_PREFIX, read_templates
 from engine.problems import Problem

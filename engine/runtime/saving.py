@@ -18,8 +18,8 @@ from engine.bpmn.workflow import EngineEvent, RunningWorkflow, to_json_safe
 from engine.db.models import HumanTask, Instance, Timer
 from engine.messages.rendering import written_message
 from engine.runtime.unit_of_work import UnitOfWork
+from engine.trail.events import SYSTEM_ACTOR
 
-SYSTEM_ACTOR = "system"
 #: The process data copied onto the complaint row for lists, searches and messages.
 SUMMARY_KEYS = (
     "customer_name",

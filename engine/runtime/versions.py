@@ -15,7 +15,7 @@ from engine import clock
 from engine.bpmn.workflow import ProcessLibrary, library_for
 from engine.db.models import ProcessVersion
 from engine.errors import DeploymentError, NotFound
-from engine.forms.definitions import FormDefinition, parse_form_definition
+from engine.forms import FormDefinition, parse_form_definition
 from engine.rules.policy import DEFAULT_POLICY, POLICY_FILE, Policy, parse_policy
 from engine.runtime.deployment import FORMS_PREFIX, check_deployment
 from engine.runtime.unit_of_work import UnitOfWork

@@ -43,6 +43,7 @@ from engine.services.audit.complaint_trace import verify_audit
 from engine.services.complaints import (
     CHANNELS,
     Customer,
+    complaint_timeline,
     customer_complaints,
     get_instance,
     instance_data,
@@ -88,6 +89,7 @@ from engine.services.versions import (
     validate_files,
     validate_paths,
 )
+from engine.trail.timeline import TimelineEntry
 
 __all__ = [
     "BUILTIN_ROLES",
@@ -107,6 +109,7 @@ __all__ = [
     "TaskFilter",
     "TaskForm",
     "TaskView",
+    "TimelineEntry",
     "TimerView",
     "UnitOfWork",
     "UserRecord",
@@ -116,6 +119,7 @@ __all__ = [
     "check_new_password",
     "claim_task",
     "clocks_by_reference",
+    "complaint_timeline",
     "complete_task",
     "count_by_status",
     "count_tasks",

@@ -16,6 +16,7 @@ from engine.bpmn.workflow import ScriptError, to_json_safe
 from engine.config import LANGUAGES
 from engine.db.models import AuditEvent, HumanTask, Instance, Timer
 from engine.errors import InvalidInput, ProcessError
+from engine.messages.outbox import instance_messages
 from engine.runtime import (
     COMPLAINT_PROCESS,
     SYSTEM_ACTOR,
@@ -35,6 +36,8 @@ from engine.runtime import (
     start_complaint,
 )
 from engine.runtime.documents import ReceivedDocument
+from engine.trail.audit import chain_events
+from engine.trail.timeline import TimelineEntry, for_staff, timeline_of
 
 #: How a complaint can reach the organisation (``channel`` of the complaint).
 CHANNELS = ("web", "phone", "letter", "email", "counter", "api")
@@ -232,6 +235,18 @@ def customer_complaints(
         return [instance_view(i) for i in uow.session.scalars(query)]
 
 
+def complaint_timeline(
+    reference: str, uow: UnitOfWork, everything: bool = False
+) -> list[TimelineEntry]:
+    """The complaint's timeline as the complaint file tells it: the events people follow, or
+    with ``everything`` the engine's steps too."""
+    with uow:
+        instance = load_complaint(uow, reference)
+        messages = instance_messages(uow.session, instance.id, reference, uow.settings)
+        entries = timeline_of(chain_events(uow.session, reference), messages)
+        return for_staff(entries, everything)
+
+
 def instance_timers(reference: str, uow: UnitOfWork) -> list[TimerView]:
     with uow:
         instance = load_complaint(uow, reference)
@@ -245,6 +260,7 @@ __all__ = [
     "CHANNELS",
     "CUSTOMER_FIELDS",
     "Customer",
+    "complaint_timeline",
     "customer_complaints",
     "get_instance",
     "instance_data",

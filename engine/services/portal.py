@@ -34,7 +34,7 @@ from engine import clock
 from engine.config import Settings
 from engine.db.models import AuditEvent, CustomerAccess, Instance, OutboxMessage, Timer
 from engine.errors import InvalidInput, NotAllowed, NotFound
-from engine.forms.definitions import (
+from engine.forms import (
     ErrorMessage,
     FormDefinition,
     FormField,
@@ -55,8 +55,9 @@ from engine.runtime.documents import AttachmentView, ReceivedDocument
 from engine.services import documents
 from engine.services.complaints import Customer, register_complaint
 from engine.services.messages import deliver_message
+from engine.trail.events import FOR_CUSTOMER_KINDS, PORTAL_ACTOR
+from engine.trail.timeline import TimelineEntry, for_customer, timeline_of
 
-PORTAL_ACTOR = "portal"  # who files a complaint on the portal (audit trail)
 CUSTOMER_ACTOR = "customer"  # who answers on the tracking page
 CUSTOMER_SOURCE = "customer"  # documents the customer sent (attachment source)
 QUALIFY_FORM = "qualify_complaint.json"  # its categories and remedies are offered to customers
@@ -284,7 +285,7 @@ def open_tracking(token: str, uow: UnitOfWork) -> Tracking:
             milestones=[
                 Milestone(e.element_name or e.element_id, e.at)
                 for e in events
-                if e.kind == "milestone_reached" and e.process_id == instance.process_id
+                if e.kind == "milestone_reached"
             ],
             expected=[ExpectedDate(t.clock, t.due_at) for t in expected],
             messages=[_message_view(row) for row in rows],
@@ -340,18 +341,15 @@ def _access(session: Session, token: str) -> tuple[CustomerAccess, Instance]:
     return access, session.get(Instance, access.instance_id)
 
 
-def _customer_events(session: Session, instance: Instance) -> list[AuditEvent]:
-    """The trail's milestones and messages, in order: what the customer's view is built from."""
-    return list(
-        session.scalars(
-            select(AuditEvent)
-            .where(
-                AuditEvent.chain == instance.reference,
-                AuditEvent.kind.in_(("milestone_reached", "message_sent", "message_received")),
-            )
-            .order_by(AuditEvent.seq)
-        )
+def _customer_events(session: Session, instance: Instance) -> list[TimelineEntry]:
+    """The complaint's timeline as the customer's view is built from it: its stages and the
+    messages it exchanged, in order."""
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.chain == instance.reference, AuditEvent.kind.in_(FOR_CUSTOMER_KINDS))
+        .order_by(AuditEvent.seq)
     )
+    return for_customer(timeline_of(events), instance.process_id)
 
 
 def _customer_messages(session: Session, instance: Instance) -> list[OutboxMessage]:
@@ -365,7 +363,7 @@ def _customer_messages(session: Session, instance: Instance) -> list[OutboxMessa
 
 
 def _awaited_reply(
-    instance: Instance, messages: list[OutboxMessage], events: list[AuditEvent]
+    instance: Instance, messages: list[OutboxMessage], events: list[TimelineEntry]
 ) -> tuple[AwaitedReply | None, datetime | None]:
     """The question still open, if any, and when the customer last answered one.
 

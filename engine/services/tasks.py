@@ -16,7 +16,7 @@ from engine import clock
 from engine.bpmn.workflow import to_json_safe
 from engine.db.models import HumanTask, Instance
 from engine.errors import InvalidInput, NotAllowed, TaskAlreadyClaimed
-from engine.forms.definitions import FormDefinition
+from engine.forms import FormDefinition
 from engine.runtime import (
     SYSTEM_ACTOR,
     InstanceView,

@@ -22,8 +22,7 @@ from engine.runtime import (
     run_step,
     save_run,
 )
-
-SCHEDULER_ACTOR = "scheduler"
+from engine.trail.events import SCHEDULER_ACTOR
 
 
 def fire_due_timers(

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from sqlalchemy import select
 
 from engine.db.models import ProcessVersion
-from engine.forms.definitions import FormDefinition
+from engine.forms import FormDefinition
 from engine.runtime import (
     UnitOfWork,
     VersionView,

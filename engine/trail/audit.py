@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.db.models import AuditEvent, Instance
+from engine.trail.events import EVENT_KINDS
 
 SYSTEM_CHAIN = "system"
 GENESIS = "0" * 64
@@ -61,7 +62,12 @@ def append(
     data: dict | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one event to an instance's chain (or the system chain when no instance)."""
+    """Append one event to an instance's chain (or the system chain when no instance).
+
+    ``kind`` is one of :data:`engine.trail.events.EVENT_KINDS`: every screen words every kind.
+    """
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"'{kind}' is not an event kind of engine.trail.events")
     at = at or clock.now()
     data = data or {}
     if chain_owner is not None:

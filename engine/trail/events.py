@@ -11,6 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Who acts without being a person: the engine, the timer scheduler, the customer portal.
+SYSTEM_ACTOR = "system"
+SCHEDULER_ACTOR = "scheduler"
+PORTAL_ACTOR = "portal"
+NOT_PEOPLE = frozenset({SYSTEM_ACTOR, SCHEDULER_ACTOR, PORTAL_ACTOR})
+
 
 @dataclass(frozen=True)
 class EventKind:
@@ -62,5 +68,7 @@ EVENT_KINDS: dict[str, EventKind] = {
         EventKind("password_reset"),
     )
 }
+#: Event kinds the customer's tracking page is built on.
+FOR_CUSTOMER_KINDS = frozenset(name for name, kind in EVENT_KINDS.items() if kind.for_customer)
 #: Event kinds that mean a token went through the element (it completed once more).
 PASSING_KINDS = frozenset(name for name, kind in EVENT_KINDS.items() if kind.passing)

@@ -20,7 +20,7 @@ from engine.errors import (
     InvalidInput,
     NotFound,
 )
-from engine.forms.definitions import FormDefinition, FormDefinitionError, parse_form_definition
+from engine.forms import FormDefinition, FormDefinitionError, parse_form_definition
 from engine.problems import Problem, Wording, wording_of
 from engine.rules.business_calendar import CalendarError
 from engine.rules.policy import POLICY_FILE, PolicyError, parse_policy
