@@ -62,6 +62,7 @@ test: setup $(CHROMIUM)  ## the whole test suite (PostgreSQL too when DOLEANCE_T
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_bench.py

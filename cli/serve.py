@@ -6,7 +6,7 @@ import signal
 
 import click
 
-from cli.main import Context, pass_context, reports_errors
+from cli.context import Context, pass_context, reports_errors
 
 
 @click.command()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, url_for
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter, ValidationError
 
@@ -41,6 +41,13 @@ def whole_number(text: str) -> int:
     Not a number raises ValueError, so ``args.get`` gives its default instead.
     """
     return max(-LARGEST, min(int(text), LARGEST))
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` when it is a path on this site, else the inbox (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("inbox.home")
 
 
 def page_size() -> int:

@@ -15,6 +15,8 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 
 from engine import clock, services
 from webui import database, sign_ins
+from webui.arguments import safe_next
+from webui.formatting import clock_time, how_long
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -62,13 +64,6 @@ def role_required(*roles: str) -> Callable:
     return decorate
 
 
-def safe_next(target: str | None) -> str:
-    """``target`` when it is a path on this site, else the inbox (no open redirects)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("inbox.home")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method != "POST" and current_user.is_authenticated:
@@ -98,8 +93,6 @@ def login():
 
 def _too_many_failures(username: str, wait: sign_ins.Wait):
     """The sign-in page again, saying until when tries are refused (the password unchecked)."""
-    from webui.formatting import clock_time, how_long  # formatting → i18n → this module
-
     flash(
         _(
             "Trop de tentatives de connexion ont échoué. Par sécurité, la connexion est "

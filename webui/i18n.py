@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, current_app, redirect, request, session
 from flask_babel import Babel, get_locale
 
 from engine import config
-from webui.auth import safe_next
+from webui.arguments import safe_next
 
 #: The languages of the interface (engine.config.LANGUAGES), each named in itself.
 LANGUAGES = {

@@ -14,8 +14,8 @@ from flask_login import current_user
 from engine.errors import InvalidInput, NotAllowed
 from engine.services import messages as outbox
 from webui import database
-from webui.arguments import page_of
-from webui.auth import role_required, safe_next
+from webui.arguments import page_of, safe_next
+from webui.auth import role_required
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 NAVIGATION = [("outbox.index", _l("Messages"), ("supervisor", "quality"))]

@@ -15,7 +15,8 @@ from engine.errors import InvalidInput, NotAllowed, TaskAlreadyClaimed
 from engine.forms import FormValidationError
 from engine.services import documents
 from webui import database
-from webui.auth import role_required, safe_next
+from webui.arguments import safe_next
+from webui.auth import role_required
 from webui.formatting import Vocabulary, instructions
 from webui.forms import accepted_submission, form_view
 
