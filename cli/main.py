@@ -17,7 +17,6 @@ from cli.timers import deadline, scheduler
 from engine import services
 from engine.config import Settings
 from engine.db import schema
-from engine.errors import DoleanceError
 from engine.services import audit as trace
 
 
@@ -38,10 +37,7 @@ def init(ctx: Context):
 
 
 def _deploy_folder(ctx: Context, processes_dir: Path, forms_dir: Path, actor: str) -> None:
-    try:
-        files = services.read_deployment_files(processes_dir, forms_dir)
-    except FileNotFoundError as exc:
-        raise DoleanceError(str(exc)) from exc
+    files = services.read_deployment_files(processes_dir, forms_dir)
     if not any(name.endswith(".bpmn") for name in files):
         click.echo(f"processes: no diagram in {processes_dir}, nothing deployed")
         return
@@ -338,6 +334,7 @@ def user_password(ctx: Context, username: str, password: str):
 
 @click.group()
 @click.pass_context
+@reports_errors
 def main(click_ctx: click.Context):
     """Doléance: complaint handling on BPMN processes."""
     click_ctx.obj = Context(Settings.from_env())

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.errors import ConfigurationError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MEGABYTE = 1024 * 1024
 #: The languages Doléance speaks: of its screens (each needs a catalogue in
@@ -100,7 +102,7 @@ def _positive_int(name: str, text: str) -> int:
     except ValueError:
         value = 0
     if value <= 0:
-        raise ValueError(f"{name} must be a whole number above zero, not {text!r}")
+        raise ConfigurationError(f"{name} must be a whole number above zero, not {text!r}")
     return value
 
 
@@ -110,7 +112,7 @@ def _positive_number(name: str, text: str, unit: str) -> float:
     except ValueError:
         value = 0
     if not 0 < value < float("inf"):
-        raise ValueError(f"{name} must be a number of {unit} above zero, not {text!r}")
+        raise ConfigurationError(f"{name} must be a number of {unit} above zero, not {text!r}")
     return value
 
 

@@ -45,6 +45,10 @@ class ProcessError(DoleanceError):
     """The process itself failed (a script or condition in a diagram raised)."""
 
 
+class ConfigurationError(DoleanceError):
+    """A setting (an environment variable) has a value the engine cannot use."""
+
+
 class DeploymentError(DoleanceError):
     """Process files are not valid; ``problems`` lists each one."""
 

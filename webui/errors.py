@@ -13,6 +13,7 @@ from engine.db import schema
 from engine.db.schema import SchemaNotReady
 from engine.errors import (
     ConcurrentUpdate,
+    DoleanceError,
     NotAllowed,
     NotFound,
     ProcessError,
@@ -168,6 +169,14 @@ def register(app: Flask) -> None:
                 "L'incident est noté dans l'historique du dossier ; prévenez le responsable "
                 "du processus."
             ),
+        )
+
+    @app.errorhandler(DoleanceError)
+    def refused(error):
+        """Any other domain error: what the engine said, never a server error."""
+        app.logger.info("refused: %s", error)
+        return error_page(
+            400, _("La demande n'a pas pu être acceptée : %(reason)s", reason=str(error))
         )
 
     @app.errorhandler(InternalServerError)

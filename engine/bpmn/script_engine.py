@@ -16,6 +16,7 @@ from engine import clock
 from engine.bpmn import sandbox
 from engine.bpmn.serialization import json_default
 from engine.config import ScriptLimits
+from engine.errors import ProcessError
 
 
 class _ClockedDatetime(datetime):
@@ -30,8 +31,11 @@ class _ClockedDatetime(datetime):
 spiff_timer.datetime = _ClockedDatetime
 
 
-class ScriptError(Exception):
-    """A condition, script or timer expression in a diagram failed while running."""
+class ScriptError(ProcessError):
+    """A condition, script or timer expression in a diagram failed while running.
+
+    Use cases turn it into a ProcessError saying what to do (``engine.runtime.run_step``);
+    one that escapes them still reads as the process's failure, never as a crash."""
 
     def __init__(
         self, message: str, element_id: str | None = None, element_name: str | None = None

@@ -54,15 +54,16 @@ from engine.bpmn.serialization import (
     to_json_safe,
 )
 from engine.config import ScriptLimits
+from engine.errors import NotAllowed
 
 
-class TaskNotReady(Exception):
+class TaskNotReady(NotAllowed):
     def __init__(self, message: str, completed: bool = False):
         super().__init__(message)
         self.completed = completed
 
 
-class NoWaitingReceiver(Exception):
+class NoWaitingReceiver(NotAllowed):
     pass
 
 

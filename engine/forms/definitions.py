@@ -40,6 +40,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
+from engine.errors import DeploymentError, InvalidInput
 from engine.forms.values import (
     CLEANERS,
     MESSAGES,
@@ -213,12 +214,13 @@ class FormProblem:
         return f"{where}: {what}"
 
 
-class FormDefinitionError(Exception):
+class FormDefinitionError(DeploymentError):
     """A form definition file is unusable; ``problems`` lists everything wrong with it."""
 
     def __init__(self, problems: Iterable[FormProblem]) -> None:
-        self.problems: list[FormProblem] = list(problems)
-        super().__init__(self.problems)
+        found = list(problems)
+        super().__init__(f"{len(found)} problem(s) in form definition", found)
+        self.problems: list[FormProblem] = found
 
     def __str__(self) -> str:
         count = len(self.problems)
@@ -226,7 +228,7 @@ class FormDefinitionError(Exception):
         return "\n".join([header, *(f"  {problem}" for problem in self.problems)])
 
 
-class FormValidationError(Exception):
+class FormValidationError(InvalidInput):
     """A submission was refused; ``errors`` maps each field key to its messages.
 
     Errors not tied to a field (e.g. the submission is not a mapping) are under
@@ -234,8 +236,8 @@ class FormValidationError(Exception):
     """
 
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
-        self.errors: dict[str, list[str]] = {key: list(msgs) for key, msgs in errors.items()}
-        super().__init__(self.errors)
+        by_field = {key: list(msgs) for key, msgs in errors.items()}
+        super().__init__(f"the form has errors in: {', '.join(sorted(by_field))}", by_field)
 
     def __str__(self) -> str:
         lines = [f"  {key}: {' '.join(msgs)}" for key, msgs in self.errors.items()]

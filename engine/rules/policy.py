@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import LANGUAGES
+from engine.errors import DeploymentError
 from engine.problems import Problem, Wording, wording_of
 from engine.rules.business_calendar import (
     PRESET_RULES,
@@ -32,10 +33,9 @@ PUBLICATION_TEXTS = ("vision", "how_to_complain", "recourse", "consent")
 PUBLICATION_SETTINGS = ("organisation", "contact_email", "contact_phone", "consent_version")
 
 
-class PolicyError(Exception):
+class PolicyError(DeploymentError):
     def __init__(self, problems: list[Problem]):
-        super().__init__("; ".join(str(p) for p in problems))
-        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems), problems)
 
 
 @dataclass(frozen=True)

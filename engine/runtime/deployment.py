@@ -15,6 +15,7 @@ from pathlib import Path
 
 from engine.bpmn.diagrams import thrown_messages
 from engine.bpmn.parsing import ParsedDeployment, decision_file_problems, parse_deployment
+from engine.errors import NotFound
 from engine.forms import FormDefinitionError, parse_form_definition
 from engine.messages.checks import template_problems
 from engine.messages.templates import MESSAGES_FOLDER, MESSAGES_PREFIX, read_templates
@@ -30,7 +31,7 @@ def read_deployment_files(processes_dir: Path, forms_dir: Path) -> dict[str, str
     """The files of a deployment: diagrams and tables by name, forms as ``forms/<name>``,
     message templates as ``messages/<language>/<name>.txt``."""
     if not processes_dir.is_dir():
-        raise FileNotFoundError(f"process folder '{processes_dir}' does not exist")
+        raise NotFound(f"process folder '{processes_dir}' does not exist")
     files = {
         p.name: p.read_text(encoding="utf-8")
         for p in sorted(processes_dir.iterdir())
