@@ -39,3 +39,19 @@ def test_a_refusal_no_page_expected_reads_as_a_refusal_not_a_server_error(app, c
 
     assert page.status_code == 400
     assert "the period starts after it ends" in page.get_data(as_text=True)
+
+
+def test_an_unknown_address_of_the_portal_gets_the_portals_own_page(client, organisation):
+    page = client.get("/portal/no-such-page")
+
+    assert page.status_code == 404
+    body = page.get_data(as_text=True)
+    assert 'aria-label="Espace client"' in body  # the customers' header, not the staff's
+    assert "<h1>Introuvable</h1>" in body and "existe pas" in body
+
+
+def test_an_unknown_staff_address_keeps_the_staff_page(client, organisation):
+    page = client.get("/no-such-page")
+
+    assert page.status_code == 404
+    assert 'aria-label="Espace client"' not in page.get_data(as_text=True)

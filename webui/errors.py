@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from engine.db import schema
@@ -20,7 +21,10 @@ from engine.errors import (
     TaskAlreadyClaimed,
     TaskAlreadyCompleted,
 )
+from engine.services.portal import Publication, published_policy
 from webui import database
+
+PORTAL_PREFIX = "/portal"  # the customers' part of the site
 
 PAGES = {
     400: (_l("Demande invalide"), _l("La demande envoyée n'a pas pu être comprise.")),
@@ -49,13 +53,31 @@ PAGES = {
 
 
 def error_page(status: int, explanation: str | None = None, **context):
+    """The error page of the reader's part of the site: the portal's for customers (its header
+    links to what customers may do), the staff's everywhere else."""
     title, default = PAGES.get(status, PAGES[500])
+    if request.path == PORTAL_PREFIX or request.path.startswith(PORTAL_PREFIX + "/"):
+        page = render_template(
+            "portal/notice.html",
+            publication=_publication(),
+            title=title,
+            explanation=explanation or default,
+        )
+        return page, status
     return (
         render_template(
             "error.html", status=status, title=title, explanation=explanation or default, **context
         ),
         status,
     )
+
+
+def _publication() -> Publication | None:
+    """The organisation as the portal presents it; None while the database cannot say."""
+    try:
+        return published_policy(database().unit_of_work(read_only=True))
+    except (DoleanceError, SQLAlchemyError):
+        return None
 
 
 #: What an operator does when the database is not ready (engine.db.schema.SchemaNotReady codes).
