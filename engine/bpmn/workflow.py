@@ -26,7 +26,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
-from SpiffWorkflow.bpmn.util.diff import diff_workflow, filter_tasks, migrate_workflow
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 
 from engine import clock
@@ -40,10 +40,10 @@ from engine.bpmn.events import (
 from engine.bpmn.failures import (
     describe_engine_error,
     failing_spec,
-    owner_id,
     without_reprs,
 )
 from engine.bpmn.library import ProcessLibrary, library_for
+from engine.bpmn.migration import MigrationConflict, reached_conflicts
 from engine.bpmn.script_engine import RestrictedTaskDataEnvironment, ScriptError, make_script_engine
 from engine.bpmn.serialization import (
     SERIALIZER,
@@ -99,30 +99,7 @@ class SentMessage:
     payload: dict
 
 
-@dataclass(frozen=True)
-class MigrationConflict:
-    """One reason a running workflow cannot move to another version.
-
-    ``change`` is ``changed``, ``removed`` or ``replaced`` (an element the workflow has
-    reached, in ``state``; a replaced one was matched to another element, named in
-    ``attributes``), or ``process_removed`` (the process is missing from the version).
-    """
-
-    process_id: str
-    element_id: str | None
-    element_name: str | None
-    state: str  # completed, started, ready, waiting, error; "" for a whole process
-    change: str
-    attributes: tuple[str, ...] = ()
-
-
 _DONE_STATES = (TaskState.COMPLETED, TaskState.CANCELLED, TaskState.ERROR)
-
-
-#: Tasks in these states block a migration when their element changed or was removed.
-_REACHED = (
-    TaskState.COMPLETED | TaskState.STARTED | TaskState.READY | TaskState.WAITING | TaskState.ERROR
-)
 
 
 class RunningWorkflow:
@@ -264,13 +241,13 @@ class RunningWorkflow:
             top, called, _ = self._diff(target)
         except KeyError:
             return [MigrationConflict(self.process_id, None, None, "", "process_removed")]
-        conflicts = _reached_conflicts(self.process_id, top)
+        conflicts = reached_conflicts(self.process_id, top)
         for subprocess_id, diff in called.items():
             name = self._wf.subprocesses[subprocess_id].spec.name
             if diff is None:
                 conflicts.append(MigrationConflict(name, None, None, "started", "process_removed"))
             else:
-                conflicts.extend(_reached_conflicts(name, diff))
+                conflicts.extend(reached_conflicts(name, diff))
         return list(dict.fromkeys(conflicts))
 
     def migrate(self, target: ProcessLibrary, helpers: Mapping[str, Callable] | None = None):
@@ -428,38 +405,6 @@ class RunningWorkflow:
             if event is not None:
                 events.append(event)
         return events
-
-
-def _reached_conflicts(process_id: str, diff) -> list[MigrationConflict]:
-    """The reached tasks of one workflow diff whose element changed or was removed."""
-    removed = {task.id for task in diff.removed}
-    conflicts = []
-    for task in filter_tasks(diff.changed + diff.removed, state=_REACHED):
-        spec = task.task_spec
-        new_spec = None if task.id in removed else diff.alignment.get(task)
-        if new_spec is None:
-            change, attributes = "removed", ()
-        elif new_spec.name != spec.name:  # matched by its place in the flow, not by its id
-            change, attributes = "replaced", (new_spec.bpmn_id or new_spec.name,)
-        else:
-            change, attributes = "changed", _changed_attributes(spec, new_spec)
-        conflicts.append(
-            MigrationConflict(
-                process_id,
-                spec.bpmn_id or owner_id(spec),
-                spec.bpmn_name if spec.bpmn_id else None,
-                TaskState.get_name(task.state).lower(),
-                change,
-                attributes,
-            )
-        )
-    return conflicts
-
-
-def _changed_attributes(old_spec, new_spec) -> tuple[str, ...]:
-    old = SERIALIZER.registry.convert(old_spec)
-    new = SERIALIZER.registry.convert(new_spec)
-    return tuple(sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key)))
 
 
 __all__ = [  # with what callers import from here, defined beside it
