@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -79,7 +80,7 @@ def _build_serializer() -> BpmnWorkflowSerializer:
 SERIALIZER = _build_serializer()
 
 
-def json_default(value):
+def json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):
@@ -91,7 +92,7 @@ def json_default(value):
     raise TypeError(f"{type(value).__name__} values cannot be stored in a complaint")
 
 
-def to_json_safe(value):
+def to_json_safe(value: Any) -> Any:
     """A copy of ``value`` made only of JSON types (Decimal and dates become strings)."""
     return json.loads(json.dumps(value, default=json_default))
 

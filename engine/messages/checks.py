@@ -31,11 +31,16 @@ _UNKNOWN_AUDIENCE = "?"  # ``to`` is computed: only known when the message is se
 class SentMessage(Protocol):
     """Where a diagram sends a message (``engine.bpmn.diagrams.ThrownMessage``)."""
 
-    file: str
-    line: int | None
-    element_id: str
-    name: str
-    payload_expression: str | None
+    @property
+    def file(self) -> str: ...
+    @property
+    def line(self) -> int | None: ...
+    @property
+    def element_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def payload_expression(self) -> str | None: ...
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ from engine.runtime.process_helpers import (
     DEFAULT_PRIORITY_LEVELS,
     script_helper_names,
 )
-from engine.runtime.saving import SUMMARY_KEYS, SYSTEM_ACTOR, WAITING_TIMER_STATES, save_run
+from engine.runtime.saving import SUMMARY_KEYS, WAITING_TIMER_STATES, save_run
 from engine.runtime.unit_of_work import Database, UnitOfWork
 from engine.runtime.versions import (
     content_hash,
@@ -81,6 +81,7 @@ from engine.runtime.views import (
     task_view,
     version_view,
 )
+from engine.trail.events import SYSTEM_ACTOR
 
 __all__ = [
     "ADMIN_ROLE",

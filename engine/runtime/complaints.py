@@ -164,7 +164,9 @@ def run_step(uow: UnitOfWork, instance: Instance, actor: str, step: Callable[[],
         ) from exc
 
 
-def script_helpers(uow: UnitOfWork, instance: Instance, actor: str) -> dict[str, Callable]:
+def script_helpers(
+    uow: UnitOfWork, instance: Instance, actor: str
+) -> dict[str, Callable[..., Any]]:
     """The functions a diagram may call while this complaint runs, bound to the unit of work.
 
     ``start_process`` starts the linked process in the same unit of work.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -48,7 +48,7 @@ class ProcessContext:
         return self.uow.session
 
 
-def domain_helpers(ctx: ProcessContext) -> dict[str, Callable]:
+def domain_helpers(ctx: ProcessContext) -> dict[str, Callable[..., Any]]:
     def start_process(process_id: str, data: Mapping[str, Any] | None = None) -> str:
         """Start another process (e.g. a corrective action) and link it to this instance."""
         reference = ctx.start_instance(process_id, dict(data or {}))
@@ -70,7 +70,7 @@ def domain_helpers(ctx: ProcessContext) -> dict[str, Callable]:
 
     def similar_complaints(
         category: str, product: str, kind: str = "complaint", since: str | None = None
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Complaints with this category and product received within the recurrence window
         (or since ``since``), this one included, and the corrective action open for them."""
         window_days = int(ctx.policy.value("recurrence.window_days"))
@@ -102,7 +102,7 @@ def domain_helpers(ctx: ProcessContext) -> dict[str, Callable]:
             "open_action": _open_corrective_action(ctx.session, category, product),
         }
 
-    def earlier_complaints() -> list[dict]:
+    def earlier_complaints() -> list[dict[str, Any]]:
         """The complaints the same customer (same e-mail address) made before this one."""
         email = (ctx.instance.summary or {}).get("customer_email")
         if not email:
@@ -118,7 +118,7 @@ def domain_helpers(ctx: ProcessContext) -> dict[str, Callable]:
         )
         return [_describe(i) for i in ctx.session.scalars(query)]
 
-    def linked_complaints() -> list[dict]:
+    def linked_complaints() -> list[dict[str, Any]]:
         """The complaints linked to this instance (a corrective action), oldest first."""
         return [_describe(i) for i in _linked_sources(ctx)]
 
@@ -141,7 +141,7 @@ def domain_helpers(ctx: ProcessContext) -> dict[str, Callable]:
             reported.append(complaint.reference)
         return reported
 
-    def escalate(clock_name: str, priority: str | None) -> dict:
+    def escalate(clock_name: str, priority: str | None) -> dict[str, Any]:
         """A deadline was breached: the priority one level up (``priority.levels`` in the
         policy), recorded as an ``escalated`` audit event."""
         levels = list(ctx.policy.value("priority.levels", DEFAULT_PRIORITY_LEVELS))
@@ -172,7 +172,7 @@ def domain_helpers(ctx: ProcessContext) -> dict[str, Callable]:
         known = [p for p in candidates if p in levels]
         return max(known, key=levels.index) if known else priority
 
-    def record_decision(decision: str, reason: str) -> dict:
+    def record_decision(decision: str, reason: str) -> dict[str, Any]:
         """Record a decision with its reason and who took it (the person whose action runs
         this step), as a ``decision_recorded`` audit event; returns what was recorded."""
         if not reason or not str(reason).strip():
@@ -211,14 +211,15 @@ def script_helper_names() -> frozenset[str]:
     """The names of the functions diagrams may call: those every running complaint gets (the
     base helpers, the policy's and the domain's), read from the functions that build them
     (their context is used only when they are called)."""
-    placeholder = ProcessContext(*[None] * len(dataclasses.fields(ProcessContext)))
+    unused: Any = None  # never called: only the names are read
+    placeholder = ProcessContext(*[unused] * len(dataclasses.fields(ProcessContext)))
     return frozenset(build_helpers({**Policy().helpers(), **domain_helpers(placeholder)}))
 
 
 # --- queries ---------------------------------------------------------------------------------
 
 
-def _complaints_query():
+def _complaints_query() -> Select[Instance]:
     return select(Instance).where(Instance.process_id == COMPLAINT_PROCESS)
 
 
@@ -285,7 +286,7 @@ def _link(ctx: ProcessContext, source: Instance, target: Instance, kind: str) ->
     return True
 
 
-def _describe(instance: Instance) -> dict:
+def _describe(instance: Instance) -> dict[str, Any]:
     summary = instance.summary or {}
     return {
         "reference": instance.reference,
