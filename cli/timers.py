@@ -34,6 +34,12 @@ def configure_logging(level: int = logging.INFO) -> None:
     metavar="ISO_DATETIME",
     help="When the clock starts; without an offset, local time of the calendar.",
 )
+@click.option(
+    "--calendar",
+    "calendar_name",
+    metavar="NAME",
+    help="Count on the policy's calendar NAME ([calendars.NAME]) instead of the organisation's.",
+)
 @click.option("--country", help="Count with this country's public holidays (FR, GB, US…).")
 @click.option("--subdivision", help="A region with its own holidays, e.g. 57 (Moselle), SCT.")
 @click.option("--timezone", help="IANA time zone, for a country that has no default one.")
@@ -48,6 +54,7 @@ def deadline(
     ctx: Context,
     rule: str,
     start: str,
+    calendar_name: str | None,
     country: str | None,
     subdivision: str | None,
     timezone: str | None,
@@ -57,14 +64,15 @@ def deadline(
     try:
         policy = _policy(policy_file, ctx.settings.processes_dir / POLICY_FILE)
         chosen = policy.rulebook.rule(rule)
-        calendar = _calendar(policy.rulebook.calendar_for(chosen), country, subdivision, timezone)
+        rule_calendar = policy.rulebook.calendar_for(chosen, calendar_name)
+        calendar = _calendar(rule_calendar, country, subdivision, timezone)
         received = parse_instant(start, calendar)
-        due, warning = chosen.due(received, calendar), chosen.warning(received, calendar)
+        schedule = chosen.schedule(received, calendar)
     except (CalendarError, PolicyError) as exc:
         click.echo(f"error: {exc}", err=True)
         raise click.exceptions.Exit(USAGE_ERROR) from exc
-    click.echo(due.isoformat())
-    click.echo(warning.isoformat())
+    click.echo(schedule.due.isoformat())
+    click.echo(schedule.warning.isoformat())
 
 
 def _policy(given: Path | None, deployed: Path) -> Policy:
@@ -80,16 +88,16 @@ def _calendar(
     subdivision: str | None,
     timezone: str | None,
 ) -> BusinessCalendar:
-    """The rule's calendar, or the one the options describe (a lone --subdivision keeps
-    the rule's country)."""
+    """The rule's calendar, or its closures and hours in the region the options describe
+    (a lone --subdivision or --timezone keeps the rule's country)."""
     if country is not None:
-        return BusinessCalendar(country, subdivision, timezone=timezone)
+        return rule_calendar.for_region(country, subdivision, timezone)
     if subdivision is None and timezone is None:
         return rule_calendar
-    return BusinessCalendar(
+    return rule_calendar.for_region(
         rule_calendar.country,
         subdivision or rule_calendar.subdivision,
-        timezone=timezone or rule_calendar.timezone,
+        timezone or rule_calendar.timezone,
     )
 
 

@@ -257,6 +257,29 @@ MESSAGES: dict[str, str] = {
         "timezone (e.g. timezone='Asia/Tokyo')"
     ),
     "calendar_timezone": "Unknown timezone {timezone}",
+    "calendar_unknown_key": "unknown setting {key}; allowed: {allowed}",
+    "calendar_unknown": "Unknown calendar {name}; known: {known}",
+    "calendar_never_open": (
+        "no working day in the ten years from {day}: the closures leave no day open"
+    ),
+    "closures_not_list": "'{key}' must be a list, like {key} = {example}",
+    "closure_invalid": (
+        "'{value}' is not a date or a range of dates; write 2026-12-24 or 2026-12-26..2027-01-01"
+    ),
+    "closure_reversed": "the range '{value}' ends before it starts",
+    "yearly_closure_invalid": "'{value}' is not a day of the year; write it MM-DD, like 12-24",
+    "hours_unknown_day": "unknown day '{day}'; known: {known}",
+    "hours_never_open": (
+        'no day has opening hours; give at least one, like monday = "09:00-18:00"'
+    ),
+    "hours_not_text": (
+        'give the opening hours as text, like "{example}", or leave the day out when it is closed'
+    ),
+    "hours_invalid": (
+        "'{hours}' are not opening hours; write periods of 24-hour times, like \"{example}\""
+    ),
+    "hours_empty_period": "the period '{period}' ends before it starts",
+    "hours_overlap": "the periods '{first}' and '{second}' overlap",
     "rule_name": "Deadline rule name must be a non-empty string, got {name}",
     "rule_in_calendar": "Deadline rule '{rule}': {problem}",
     "rule_not_table": "Deadline rule '{rule}': give a table, e.g. preset = \"acpr-answer\"",
@@ -276,6 +299,24 @@ MESSAGES: dict[str, str] = {
     ),
     "rule_subdivision_without_country": (
         "Deadline rule '{rule}': subdivision {subdivision} needs a country"
+    ),
+    "rule_roll_opening": (
+        "Deadline rule '{rule}': roll_forward does not apply to {unit}, whose deadline always "
+        "falls within opening hours"
+    ),
+    "rule_without_hours": (
+        "Deadline rule '{rule}': counts {unit}, but the calendar has no opening hours; "
+        "give them in [organisation.hours]"
+    ),
+    "rule_legal": "Deadline rule '{rule}': legal must be true or false, got {value}",
+    "rule_pause_while": (
+        "Deadline rule '{rule}': pause_while must be a list of states, "
+        'like ["waiting_customer"], got {value}'
+    ),
+    "rule_pause_state": "Deadline rule '{rule}': unknown pause state {state}; known: {known}",
+    "rule_pause_legal": (
+        "Deadline rule '{rule}': a legal deadline never pauses (the regulator's clock runs "
+        "while the organisation waits); remove pause_while"
     ),
     # message templates (messages/<language>/<name>.txt)
     "template_misplaced": "expected {folder}<language>/<message name>.txt",

@@ -13,14 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.rules.business_calendar import (
-    PRESET_RULES,
-    BusinessCalendar,
-    CalendarError,
-    DeadlineRule,
-    RuleBook,
-    parse_instant,
-)
+from engine.rules.business_calendar import BusinessCalendar, CalendarError, parse_instant
+from engine.rules.deadlines import PRESET_RULES, DeadlineRule, RuleBook
 
 FR = BusinessCalendar("FR")
 MOSELLE = BusinessCalendar("FR", "57")

@@ -483,7 +483,10 @@ def test_a_broken_policy_is_explained_in_the_reader_s_language(olivia, uow, data
 
     french, english = problems_in_both_languages(olivia, "policy.toml", broken)
 
-    units = "working_days, business_days, calendar_days, weeks, months"
+    units = (
+        "working_days, business_days, calendar_days, weeks, months, business_hours, "
+        "business_minutes"
+    )
     assert french == [
         "pays inconnu : 'XX'",
         f"règle de délai « callback » : unité 'fortnights' inconnue ; connues : {units}",

@@ -44,6 +44,7 @@ def register(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters.update(
         when=when,
+        day=day,
         time_left=time_left,
         due_class=due_class,
         label=label,

@@ -353,6 +353,16 @@ def deadline_words(deadline: customer_portal.PublishedDeadline) -> str:
         "calendar_days": lambda: ngettext("%(num)s jour", "%(num)s jours", n),
         "weeks": lambda: ngettext("%(num)s semaine", "%(num)s semaines", n),
         "months": lambda: ngettext("%(num)s mois", "%(num)s mois", n),
+        "business_hours": lambda: ngettext(
+            "%(num)s heure ouvrée (pendant nos heures d'ouverture)",
+            "%(num)s heures ouvrées (pendant nos heures d'ouverture)",
+            n,
+        ),
+        "business_minutes": lambda: ngettext(
+            "%(num)s minute ouvrée (pendant nos heures d'ouverture)",
+            "%(num)s minutes ouvrées (pendant nos heures d'ouverture)",
+            n,
+        ),
     }
     return words[deadline.unit]()
 

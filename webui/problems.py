@@ -294,6 +294,36 @@ PROBLEM_TEXTS = {
         '(par exemple timezone = "Asia/Tokyo")'
     ),
     "calendar_timezone": _l("fuseau horaire inconnu : %(timezone)s"),
+    "calendar_unknown_key": _l("réglage %(key)s inconnu ; permis : %(allowed)s"),
+    "calendar_unknown": _l("calendrier %(name)s inconnu ; connus : %(known)s"),
+    "calendar_never_open": _l(
+        "aucun jour ouvré dans les dix ans à partir du %(day)s : les fermetures ne laissent "
+        "aucun jour ouvert"
+    ),
+    "closures_not_list": _l("« %(key)s » doit être une liste, comme %(key)s = %(example)s"),
+    "closure_invalid": _l(
+        "« %(value)s » n'est ni une date ni une période ; écrivez 2026-12-24 ou "
+        "2026-12-26..2027-01-01"
+    ),
+    "closure_reversed": _l("la période « %(value)s » finit avant de commencer"),
+    "yearly_closure_invalid": _l(
+        "« %(value)s » n'est pas un jour de l'année ; écrivez-le MM-JJ, comme 12-24"
+    ),
+    "hours_unknown_day": _l("jour « %(day)s » inconnu ; connus : %(known)s"),
+    "hours_never_open": _l(
+        "aucun jour n'a d'horaires d'ouverture ; donnez-en au moins un, "
+        'comme monday = "09:00-18:00"'
+    ),
+    "hours_not_text": _l(
+        "donnez les horaires sous forme de texte, comme « %(example)s », ou omettez le jour "
+        "s'il est fermé"
+    ),
+    "hours_invalid": _l(
+        "« %(hours)s » ne sont pas des horaires ; écrivez des plages en heures de 0 à 24, "
+        "comme « %(example)s »"
+    ),
+    "hours_empty_period": _l("la plage « %(period)s » finit avant de commencer"),
+    "hours_overlap": _l("les plages « %(first)s » et « %(second)s » se chevauchent"),
     "rule_name": _l("le nom d'une règle de délai doit être un texte non vide, reçu : %(name)s"),
     "rule_in_calendar": _l("règle de délai « %(rule)s » : %(problem)s"),
     "rule_not_table": _l(
@@ -327,6 +357,28 @@ PROBLEM_TEXTS = {
     ),
     "rule_subdivision_without_country": _l(
         "règle de délai « %(rule)s » : la subdivision %(subdivision)s demande un pays (country)"
+    ),
+    "rule_roll_opening": _l(
+        "règle de délai « %(rule)s » : roll_forward ne s'applique pas à %(unit)s, dont "
+        "l'échéance tombe toujours pendant les heures d'ouverture"
+    ),
+    "rule_without_hours": _l(
+        "règle de délai « %(rule)s » : elle compte en %(unit)s, mais le calendrier n'a pas "
+        "d'horaires d'ouverture ; donnez-les dans [organisation.hours]"
+    ),
+    "rule_legal": _l(
+        "règle de délai « %(rule)s » : legal doit valoir true ou false, reçu : %(value)s"
+    ),
+    "rule_pause_while": _l(
+        "règle de délai « %(rule)s » : pause_while doit être une liste d'états, comme "
+        '["waiting_customer"], reçu : %(value)s'
+    ),
+    "rule_pause_state": _l(
+        "règle de délai « %(rule)s » : état de pause %(state)s inconnu ; connus : %(known)s"
+    ),
+    "rule_pause_legal": _l(
+        "règle de délai « %(rule)s » : un délai légal ne s'arrête jamais (le délai du "
+        "régulateur court pendant que l'organisation attend) ; retirez pause_while"
     ),
     # message templates
     "template_misplaced": _l("attendu : %(folder)s<langue>/<nom du message>.txt"),

@@ -19,8 +19,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from engine import clock
 from engine.errors import ConcurrentUpdate, DeploymentError, InvalidInput
 from engine.problems import Problem
+from engine.rules.policy import PolicyError, parse_policy
 from engine.services import studio
 from webui import database
 from webui.arguments import whole_number
@@ -283,8 +285,19 @@ def _preview(name: str, text: str) -> dict:
         return {**form_view(form, {}, {}), "kind": "form", "preview_problems": problems}
     if studio.file_kind(name) == "policy":
         deadlines, problems = studio.check_policy(text)
-        return {"kind": "policy", "deadlines": deadlines, "preview_problems": problems}
+        view = {"kind": "policy", "deadlines": deadlines, "preview_problems": problems}
+        return view if problems else {**view, **_policy_calendar(text)}
     return {"kind": "message", "preview_problems": []}
+
+
+def _policy_calendar(text: str) -> dict:
+    """The closing days of the coming year, and which deadlines are legal (they ignore them)."""
+    try:
+        policy = parse_policy(text.replace("\r\n", "\n"))
+    except PolicyError:  # check_policy read it: only a stray carriage return can get here
+        return {"closures": [], "legal_deadlines": set()}
+    legal = {name for name, rule in policy.rulebook.rules.items() if rule.legal}
+    return {"closures": policy.closures_ahead(clock.now()), "legal_deadlines": legal}
 
 
 # --- deploying the drafts ---------------------------------------------------------------------

@@ -1,69 +1,52 @@
-"""Business calendars and regulatory deadline rules.
+"""Business calendars: the days and hours an organisation counts, in its time zone.
 
 Plain Python (no Flask, no SQLAlchemy). Public holidays come only from the
-`holidays` package; this module adds working weekdays, organisation closures,
-calendar-month arithmetic, time zones and the deadline rules built on them.
+`holidays` package; this module adds working weekdays, the organisation's closing
+days, opening hours, calendar-month arithmetic and time zones. The deadline rules
+built on them are in :mod:`engine.rules.deadlines`.
 
 Conventions used throughout:
 
 * a *receipt* is an aware ``datetime``; its calendar date is taken in the
   calendar's time zone (23:30 in Paris is still that day, whatever UTC says);
-* the day of receipt never counts; a deadline is due at 23:59:59 local time
-  of its last day;
-* "working_days" are jours ouvrables (Mon–Sat minus public holidays),
-  "business_days" are jours ouvrés (Mon–Fri minus public holidays).
+* "working_days" are jours ouvrables (Mon–Sat minus public holidays and closures),
+  "business_days" are jours ouvrés (Mon–Fri minus public holidays and closures);
+* opening hours are local wall-clock times; the time they open is counted in real
+  elapsed time (a night across a change of summer time lasts what it really lasts).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from calendar import monthrange
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from numbers import Real
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-from engine.problems import Wording, wording_of
+from engine.problems import Wording
+from engine.rules.hours import OpeningHours
 
 __all__ = [
     "BUSINESS_WEEKDAYS",
     "OUVRABLE_WEEKDAYS",
-    "PRESET_RULES",
-    "UNITS",
     "BusinessCalendar",
     "CalendarError",
-    "DeadlineRule",
-    "RuleBook",
     "parse_instant",
+    "require_aware",
 ]
-
-Unit = Literal["working_days", "business_days", "calendar_days", "weeks", "months"]
-RollTo = Literal["working_days", "business_days"]
-
-UNITS: Final[tuple[str, ...]] = (
-    "working_days",
-    "business_days",
-    "calendar_days",
-    "weeks",
-    "months",
-)
-ROLL_TARGETS: Final[tuple[str, ...]] = ("working_days", "business_days")
 
 #: Monday–Friday (jours ouvrés).
 BUSINESS_WEEKDAYS: Final[frozenset[int]] = frozenset(range(5))
 #: Monday–Saturday (jours ouvrables).
 OUVRABLE_WEEKDAYS: Final[frozenset[int]] = frozenset(range(6))
-
-_WEEKDAYS_FOR_UNIT: Final[dict[str, frozenset[int]]] = {
-    "working_days": OUVRABLE_WEEKDAYS,
-    "business_days": BUSINESS_WEEKDAYS,
-}
+#: How many days in a row may be closed before a search for an open day gives up.
+MAX_CLOSED_DAYS: Final = 3660
 
 DEFAULT_TIMEZONES: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -88,7 +71,6 @@ _EXTRA_SUBDIVISION_ALIASES: Final[Mapping[str, Mapping[str, str]]] = MappingProx
 )
 
 _END_OF_DAY = (23, 59, 59)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 class CalendarError(ValueError):
@@ -151,7 +133,8 @@ def _require_date(d: object) -> date:
     return d
 
 
-def _require_aware(instant: object) -> datetime:
+def require_aware(instant: object) -> datetime:
+    """``instant`` itself when it is an aware datetime; CalendarError when it is naive."""
     if not isinstance(instant, datetime):
         raise TypeError(f"expected an aware datetime, got {type(instant).__name__}")
     if instant.tzinfo is None or instant.utcoffset() is None:
@@ -173,12 +156,14 @@ def _require_int(value: object, what: str) -> int:
 
 @dataclass(frozen=True)
 class BusinessCalendar:
-    """Working days of one country/region in one time zone.
+    """Working days and opening hours of one country/region in one time zone.
 
     ``country`` and ``subdivision`` use the `holidays` package codes (aliases the
     package knows, such as "Moselle" or "UK", are normalised to the canonical code;
     "67"/"68" are accepted for Alsace "6AE"). ``timezone`` defaults from the country.
-    ``extra_closures`` are organisation-specific closed dates (not public holidays).
+    ``extra_closures`` are the organisation's closing dates and ``yearly_closures`` the
+    ``(month, day)`` it closes every year: both count like public holidays (they are not
+    public holidays). ``hours`` are its opening hours, None when it counts no hours.
     """
 
     country: str
@@ -186,6 +171,8 @@ class BusinessCalendar:
     working_weekdays: frozenset[int] = BUSINESS_WEEKDAYS
     extra_closures: frozenset[date] = frozenset()
     timezone: str | None = None
+    yearly_closures: frozenset[tuple[int, int]] = frozenset()
+    hours: OpeningHours | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.country, str) or not self.country.strip():
@@ -205,6 +192,16 @@ class BusinessCalendar:
         for d in closures:
             if isinstance(d, datetime) or not isinstance(d, date):
                 raise CalendarError(f"extra_closures must hold dates, got {d!r}")
+        yearly = frozenset(self.yearly_closures)
+        for month_day in yearly:
+            try:
+                date(2000, *month_day)  # a leap year: 29 February is a day of the year
+            except (TypeError, ValueError):
+                raise CalendarError(
+                    f"yearly_closures must hold (month, day) pairs, got {month_day!r}"
+                ) from None
+        if self.hours is not None and not isinstance(self.hours, OpeningHours):
+            raise CalendarError(f"hours must be OpeningHours or None, got {self.hours!r}")
         tz_name = self.timezone if self.timezone is not None else _default_timezone(country)
         try:
             ZoneInfo(tz_name)
@@ -215,6 +212,7 @@ class BusinessCalendar:
         object.__setattr__(self, "working_weekdays", weekdays)
         object.__setattr__(self, "extra_closures", closures)
         object.__setattr__(self, "timezone", tz_name)
+        object.__setattr__(self, "yearly_closures", yearly)
 
     # -- derived calendars ------------------------------------------------------
 
@@ -238,6 +236,21 @@ class BusinessCalendar:
         """Mon–Fri variant (jours ouvrés)."""
         return self.with_weekdays(BUSINESS_WEEKDAYS)
 
+    def without_closures(self) -> BusinessCalendar:
+        """The same calendar without the organisation's closing days (for legal rules)."""
+        if not self.extra_closures and not self.yearly_closures:
+            return self
+        return _without_closures(self)
+
+    def for_region(
+        self, country: str, subdivision: str | None = None, timezone: str | None = None
+    ) -> BusinessCalendar:
+        """The same closures and hours in another country or region.
+
+        The time zone is ``timezone``, else the country's default.
+        """
+        return _for_region(self, country, subdivision, timezone)
+
     # -- day predicates ---------------------------------------------------------
 
     def is_holiday(self, d: date) -> bool:
@@ -250,16 +263,72 @@ class BusinessCalendar:
         d = _require_date(d)
         return _holidays_in_year(self.country, self.subdivision, d.year).get(d)
 
+    def is_closure(self, d: date) -> bool:
+        """True on one of the organisation's closing days (a date or a yearly day)."""
+        d = _require_date(d)
+        return d in self.extra_closures or (d.month, d.day) in self.yearly_closures
+
     def is_working_day(self, d: date) -> bool:
         """True on a working weekday that is neither a public holiday nor a closure."""
         return self._is_open(_require_date(d))
 
     def _is_open(self, d: date) -> bool:
+        return d.weekday() in self.working_weekdays and self._is_day_on(d)
+
+    def _is_day_on(self, d: date) -> bool:
+        """Neither a public holiday nor a closing day, whatever the weekday."""
         return (
-            d.weekday() in self.working_weekdays
-            and d not in self.extra_closures
+            d not in self.extra_closures
+            and (d.month, d.day) not in self.yearly_closures
             and d not in _holidays_in_year(self.country, self.subdivision, d.year)
         )
+
+    def closed_runs(self, first: date, last: date) -> list[tuple[date, date]]:
+        """The closing days from ``first`` to ``last``, as runs ``(from, to)`` of days in a row."""
+        runs: list[tuple[date, date]] = []
+        d = _require_date(first)
+        while d <= _require_date(last):
+            if self.is_closure(d):
+                if runs and runs[-1][1] == d - timedelta(days=1):
+                    runs[-1] = (runs[-1][0], d)
+                else:
+                    runs.append((d, d))
+            d += timedelta(days=1)
+        return runs
+
+    # -- opening hours ----------------------------------------------------------
+
+    def opening_periods(self, d: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The opening periods of local day ``d`` as UTC instants ``(opens, closes)``.
+
+        Empty on a public holiday, a closing day or a weekday without hours. A local time
+        that a change of summer time skips or repeats takes the offset in force before the
+        change (Python's ``fold=0``); a period lasts the real time between its ends.
+        """
+        d = _require_date(d)
+        if self.hours is None or not self._is_day_on(d):
+            return ()
+        midnight = datetime(d.year, d.month, d.day)
+        zone = self.tzinfo
+        return tuple(
+            (
+                (midnight + timedelta(minutes=opens)).replace(tzinfo=zone).astimezone(UTC),
+                (midnight + timedelta(minutes=closes)).replace(tzinfo=zone).astimezone(UTC),
+            )
+            for opens, closes in self.hours.on(d.weekday())
+        )
+
+    def opening_time(self, since: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """The opening periods from ``since`` on, in UTC, the first one clipped to ``since``."""
+        day = self.local_date(since)
+        closed = 0
+        while True:
+            periods = self.opening_periods(day)
+            closed = 0 if periods else _one_more_closed_day(closed, day)
+            for opens, closes in periods:
+                if closes > since:
+                    yield max(opens, since), closes
+            day += timedelta(days=1)
 
     # -- date arithmetic --------------------------------------------------------
 
@@ -268,7 +337,9 @@ class BusinessCalendar:
         d = _require_date(d)
         if not include_self:
             d += timedelta(days=1)
+        closed = 0
         while not self._is_open(d):
+            closed = _one_more_closed_day(closed, d)
             d += timedelta(days=1)
         return d
 
@@ -281,11 +352,23 @@ class BusinessCalendar:
         n = _require_int(n, "n")
         step = timedelta(days=1 if n >= 0 else -1)
         remaining = abs(n)
+        closed = 0
         while remaining:
             d += step
             if self._is_open(d):
                 remaining -= 1
+                closed = 0
+            else:
+                closed = _one_more_closed_day(closed, d)
         return d
+
+    def count_working_days(self, after: date, until: date) -> int:
+        """How many working days there are after ``after`` up to ``until`` (included)."""
+        d, count = _require_date(after), 0
+        while d < _require_date(until):
+            d += timedelta(days=1)
+            count += self._is_open(d)
+        return count
 
     def add_days(self, d: date, n: int) -> date:
         """``d`` plus n calendar days."""
@@ -311,7 +394,14 @@ class BusinessCalendar:
 
     def local_date(self, instant: datetime) -> date:
         """Calendar date of an aware instant in the calendar's time zone."""
-        return _require_aware(instant).astimezone(self.tzinfo).date()
+        return require_aware(instant).astimezone(self.tzinfo).date()
+
+
+def _one_more_closed_day(closed: int, d: date) -> int:
+    """Count one more closed day in a row; CalendarError once there are too many."""
+    if closed >= MAX_CLOSED_DAYS:
+        raise CalendarError(Wording("calendar_never_open", day=d.isoformat()))
+    return closed + 1
 
 
 @lru_cache(maxsize=256)
@@ -320,235 +410,17 @@ def _with_weekdays(calendar: BusinessCalendar, weekdays: frozenset[int]) -> Busi
 
 
 @lru_cache(maxsize=256)
-def _calendar_for_region(country: str, subdivision: str | None) -> BusinessCalendar:
-    return BusinessCalendar(country=country, subdivision=subdivision)
+def _without_closures(calendar: BusinessCalendar) -> BusinessCalendar:
+    return dataclasses.replace(calendar, extra_closures=frozenset(), yearly_closures=frozenset())
 
 
-# --------------------------------------------------------------------------- rules
-
-
-_RULE_KEYS: Final[tuple[str, ...]] = (
-    "unit",
-    "count",
-    "roll_forward",
-    "roll_to",
-    "warning",
-    "country",
-    "subdivision",
-)
-
-
-@dataclass(frozen=True)
-class DeadlineRule:
-    """A deadline counted from the instant of receipt.
-
-    The day of receipt (local date in the calendar's time zone) never counts; the
-    deadline is due at 23:59:59 local time of its last day. "working_days" count
-    Mon–Sat and "business_days" Mon–Fri, both minus the calendar's public holidays
-    and extra closures (the calendar's own ``working_weekdays`` are ignored: the
-    unit decides). With ``roll_forward``, a last day that is not a day of
-    ``roll_to`` (default: the unit itself for day units, else "business_days")
-    moves to the next such day. ``country``/``subdivision`` only matter through
-    `RuleBook.calendar_for`.
-    """
-
-    name: str
-    unit: Unit
-    count: int
-    roll_forward: bool = False
-    roll_to: RollTo | None = None
-    warning_ratio: float = 0.8
-    country: str | None = None
-    subdivision: str | None = None
-
-    def __post_init__(self) -> None:
-        name = self.name
-        if not isinstance(name, str) or not name.strip():
-            raise CalendarError(Wording("rule_name", name=repr(name)))
-        if self.unit not in UNITS:
-            raise CalendarError(
-                Wording("rule_unit", rule=name, unit=repr(self.unit), known=", ".join(UNITS))
-            )
-        count = self.count
-        if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
-            raise CalendarError(Wording("rule_count", rule=name, count=repr(count)))
-        if not isinstance(self.roll_forward, bool):
-            raise CalendarError(
-                Wording("rule_roll_forward", rule=name, value=repr(self.roll_forward))
-            )
-        roll_to = self.roll_to
-        if roll_to is None:
-            roll_to = self.unit if self.unit in ROLL_TARGETS else "business_days"
-        elif roll_to not in ROLL_TARGETS:
-            raise CalendarError(
-                Wording(
-                    "rule_roll_to", rule=name, roll_to=repr(roll_to), known=", ".join(ROLL_TARGETS)
-                )
-            )
-        ratio = self.warning_ratio
-        if isinstance(ratio, bool) or not isinstance(ratio, Real) or not 0 < ratio < 1:
-            raise CalendarError(Wording("rule_warning", rule=name, warning=repr(ratio)))
-        country, subdivision = self.country, self.subdivision
-        if subdivision is not None and country is None:
-            raise CalendarError(
-                Wording(
-                    "rule_subdivision_without_country", rule=name, subdivision=repr(subdivision)
-                )
-            )
-        try:
-            if country is not None:
-                if not isinstance(country, str):
-                    raise CalendarError(Wording("calendar_country", country=repr(country)))
-                if subdivision is not None and not isinstance(subdivision, str):
-                    raise CalendarError(
-                        Wording("calendar_subdivision", subdivision=repr(subdivision))
-                    )
-                country, subdivision = _resolve_region(country.strip().upper(), subdivision)
-                _default_timezone(country)
-        except CalendarError as exc:
-            raise CalendarError(
-                Wording("rule_in_calendar", rule=name, problem=wording_of(exc))
-            ) from None
-        object.__setattr__(self, "roll_to", roll_to)
-        object.__setattr__(self, "warning_ratio", float(ratio))
-        object.__setattr__(self, "country", country)
-        object.__setattr__(self, "subdivision", subdivision)
-
-    @classmethod
-    def from_mapping(cls, name: str, mapping: Mapping[str, Any]) -> DeadlineRule:
-        """Build a rule from a policy mapping.
-
-        Keys: ``unit`` and ``count`` (required), ``roll_forward``, ``roll_to``,
-        ``warning`` (ratio in (0, 1)), ``country``, ``subdivision``.
-        """
-        if not isinstance(mapping, Mapping):
-            raise CalendarError(Wording("rule_not_mapping", rule=name, got=type(mapping).__name__))
-        for key in mapping:
-            if key not in _RULE_KEYS:
-                allowed = ", ".join(_RULE_KEYS)
-                raise CalendarError(
-                    Wording("rule_unknown_key", rule=name, key=repr(key), allowed=allowed)
-                )
-        for key in ("unit", "count"):
-            if key not in mapping:
-                raise CalendarError(Wording("rule_missing_key", rule=name, key=repr(key)))
-        kwargs: dict[str, Any] = {k: mapping[k] for k in _RULE_KEYS if k in mapping}
-        if "warning" in kwargs:
-            kwargs["warning_ratio"] = kwargs.pop("warning")
-        return cls(name=name, **kwargs)
-
-    def last_day(self, start: datetime, calendar: BusinessCalendar) -> date:
-        """The last local day of the deadline (after any roll)."""
-        received = calendar.local_date(start)
-        unit = self.unit
-        if unit in _WEEKDAYS_FOR_UNIT:
-            counting = calendar.with_weekdays(_WEEKDAYS_FOR_UNIT[unit])
-            last = counting.add_working_days(received, self.count)
-        elif unit == "calendar_days":
-            last = received + timedelta(days=self.count)
-        elif unit == "weeks":
-            last = received + timedelta(weeks=self.count)
-        else:
-            last = calendar.add_months(received, self.count)
-        if self.roll_forward:
-            rolling = calendar.with_weekdays(_WEEKDAYS_FOR_UNIT[str(self.roll_to)])
-            last = rolling.next_working_day(last)
-        return last
-
-    def due(self, start: datetime, calendar: BusinessCalendar) -> datetime:
-        """Deadline instant: 23:59:59 local time of the last day, in the calendar's zone."""
-        return calendar.end_of_day(self.last_day(start, calendar))
-
-    def warning(self, start: datetime, calendar: BusinessCalendar) -> datetime:
-        """``start + warning_ratio × (due − start)`` in elapsed time, floored to the second."""
-        due_utc = self.due(start, calendar).astimezone(UTC)
-        start_utc = _require_aware(start).astimezone(UTC)
-        span_us = (due_utc - start_utc) // _MICROSECOND
-        instant = start_utc + timedelta(microseconds=round(span_us * self.warning_ratio))
-        return instant.replace(microsecond=0).astimezone(calendar.tzinfo)
-
-
-PRESET_RULES: Final[Mapping[str, DeadlineRule]] = MappingProxyType(
-    {
-        rule.name: rule
-        for rule in (
-            # ACPR 2022-R-01: acknowledge within 10 jours ouvrables.
-            DeadlineRule("acpr-acknowledgement", "working_days", 10),
-            # ACPR 2022-R-01: answer within 2 months, rolled to a jour ouvrable.
-            DeadlineRule("acpr-answer", "months", 2, roll_forward=True, roll_to="working_days"),
-            # PSD2: 15 business days, 35 with a holding reply.
-            DeadlineRule("psd2-answer", "business_days", 15),
-            DeadlineRule("psd2-answer-extended", "business_days", 35),
-            # FCA DISP: summary resolution by the end of the 3rd business day; 8 weeks.
-            DeadlineRule("fca-summary", "business_days", 3),
-            DeadlineRule("fca-final", "weeks", 8),
-            # CFPB: 15 calendar days, 60 when in progress.
-            DeadlineRule("cfpb-response", "calendar_days", 15),
-            DeadlineRule("cfpb-final", "calendar_days", 60),
-        )
-    }
-)
-
-
-class RuleBook:
-    """Preset rules plus an organisation's custom rules (custom rules win)."""
-
-    def __init__(
-        self,
-        rules: Mapping[str, DeadlineRule] | None = None,
-        *,
-        default_calendar: BusinessCalendar,
-    ) -> None:
-        if not isinstance(default_calendar, BusinessCalendar):
-            raise TypeError("default_calendar must be a BusinessCalendar")
-        merged = dict(PRESET_RULES)
-        for key, rule in (rules or {}).items():
-            if not isinstance(rule, DeadlineRule):
-                raise TypeError(f"rule {key!r} must be a DeadlineRule")
-            if rule.name != key:
-                raise CalendarError(f"Deadline rule {rule.name!r} registered under name {key!r}")
-            merged[key] = rule
-        self._rules: Mapping[str, DeadlineRule] = MappingProxyType(merged)
-        self.default_calendar = default_calendar
-
-    @classmethod
-    def from_policy(
-        cls, policy: Mapping[str, Mapping[str, Any]], *, default_calendar: BusinessCalendar
-    ) -> RuleBook:
-        """Build from ``{name: {"unit": ..., "count": ...}}`` (see DeadlineRule.from_mapping)."""
-        rules = {name: DeadlineRule.from_mapping(name, spec) for name, spec in policy.items()}
-        return cls(rules, default_calendar=default_calendar)
-
-    @property
-    def rules(self) -> Mapping[str, DeadlineRule]:
-        """All rules by name (read-only)."""
-        return self._rules
-
-    def rule(self, name: str) -> DeadlineRule:
-        """The rule called ``name``; CalendarError if unknown."""
-        try:
-            return self._rules[name]
-        except (KeyError, TypeError):
-            known = ", ".join(sorted(self._rules))
-            raise CalendarError(f"Unknown deadline rule {name!r}; known: {known}") from None
-
-    def calendar_for(self, rule: DeadlineRule) -> BusinessCalendar:
-        """The rule's country/subdivision calendar (default timezone), else the default one."""
-        if rule.country is None:
-            return self.default_calendar
-        return _calendar_for_region(rule.country, rule.subdivision)
-
-    def due(self, name: str, start: datetime, calendar: BusinessCalendar | None = None) -> datetime:
-        """Due instant of rule ``name`` for a receipt at ``start``."""
-        rule = self.rule(name)
-        return rule.due(start, self.calendar_for(rule) if calendar is None else calendar)
-
-    def warning(
-        self, name: str, start: datetime, calendar: BusinessCalendar | None = None
-    ) -> datetime:
-        """Warning instant of rule ``name`` for a receipt at ``start``."""
-        rule = self.rule(name)
-        return rule.warning(start, self.calendar_for(rule) if calendar is None else calendar)
+@lru_cache(maxsize=256)
+def _for_region(
+    calendar: BusinessCalendar, country: str, subdivision: str | None, timezone: str | None
+) -> BusinessCalendar:
+    return dataclasses.replace(
+        calendar, country=country, subdivision=subdivision, timezone=timezone
+    )
 
 
 def parse_instant(text: str, calendar: BusinessCalendar | None = None) -> datetime:
