@@ -13,16 +13,9 @@ from engine.db.models import Attachment, Instance, User
 from engine.errors import ConcurrentUpdate, InvalidInput, TaskAlreadyCompleted
 from engine.services import documents
 from tests.test_web_support import task_id
+from tests.test_web_tasks import PDF, REGISTRATION
 
 pytest_plugins = ["tests.test_web_support"]
-
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-REGISTRATION = {
-    "channel": "letter",
-    "customer_name": "Paul Durand",
-    "description": "Colis reçu abîmé, il veut un échange.",
-    "asks_for_treatment": "yes",
-}
 
 
 def count(uow, model) -> int:
